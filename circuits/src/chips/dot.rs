@@ -1,0 +1,109 @@
+//! The wide dot-product chip: one row adds `W` products against fixed weights to a running
+//! sum.
+//!
+//! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i + bias)) = 0`, where `w_i`,
+//! `bias` and `cont` are fixed columns. A dot product of length `n` takes `⌈n/W⌉` rows: the
+//! first has `cont = 0` and the bias, later rows `cont = 1`. Lanes past `n` have weight 0.
+//!
+//! Soundness: the weights are fixed, so they are committed in the verifying key; every lane
+//! is copy-constrained to the cell it reads; each `acc` is fixed by the gate from the row
+//! before, so the final `acc` equals the true sum (in the field; the caller's inputs are
+//! range-checked, so the sum does not wrap).
+
+use super::value;
+use crate::fixed_point::to_field;
+use crate::Fr;
+use halo2_proofs::circuit::{Cell, Region};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::poly::Rotation;
+
+/// Columns and selector of the dot chip.
+#[derive(Clone, Debug)]
+pub struct DotConfig {
+    /// Enables the gate.
+    pub q: Selector,
+    /// `W` input lanes.
+    pub lanes: Vec<Column<Advice>>,
+    /// Running sum.
+    pub acc: Column<Advice>,
+    /// Fixed weights, one per lane.
+    pub weights: Vec<Column<Fixed>>,
+    /// Fixed bias, added on the first row of a dot product.
+    pub bias: Column<Fixed>,
+    /// 1 where the row continues the previous row's sum.
+    pub cont: Column<Fixed>,
+}
+
+/// One row of a dot product: the lane values, its weights, and what it adds to.
+#[derive(Clone, Debug)]
+pub struct DotRow<'a> {
+    /// Lane values (`None` during key generation); at most `W`.
+    pub lanes: &'a [Option<i128>],
+    /// Weights, same length as `lanes`.
+    pub weights: &'a [i64],
+    /// Bias (first row) or 0.
+    pub bias: i128,
+    /// Continue the previous row's sum.
+    pub cont: bool,
+    /// The running sum after this row.
+    pub acc: Option<i128>,
+}
+
+impl DotConfig {
+    /// Creates the gate over the given lanes and accumulator.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        lanes: Vec<Column<Advice>>,
+        acc: Column<Advice>,
+    ) -> Self {
+        let q = meta.selector();
+        let weights: Vec<_> = lanes.iter().map(|_| meta.fixed_column()).collect();
+        let bias = meta.fixed_column();
+        let cont = meta.fixed_column();
+        meta.create_gate("dot", |m| {
+            let q = m.query_selector(q);
+            let acc_cur = m.query_advice(acc, Rotation::cur());
+            let acc_prev = m.query_advice(acc, Rotation::prev());
+            let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev
+                + m.query_fixed(bias, Rotation::cur());
+            for (lane, w) in lanes.iter().zip(&weights) {
+                sum = sum + m.query_advice(*lane, Rotation::cur()) * m.query_fixed(*w, Rotation::cur());
+            }
+            vec![q * (acc_cur - sum)]
+        });
+        Self {
+            q,
+            lanes,
+            acc,
+            weights,
+            bias,
+            cont,
+        }
+    }
+
+    /// Assigns one row; returns the lane cells (to copy-constrain) and the accumulator cell.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        offset: usize,
+        row: &DotRow<'_>,
+    ) -> Result<(Vec<Cell>, Cell), Error> {
+        self.q.enable(region, offset)?;
+        let mut cells = Vec::with_capacity(row.lanes.len());
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let (v, w) = match (row.lanes.get(i), row.weights.get(i)) {
+                (Some(v), Some(w)) => (*v, *w),
+                _ => (Some(0), 0),
+            };
+            let cell = region.assign_advice(*lane, offset, value(v)).cell();
+            region.assign_fixed(self.weights[i], offset, to_field(w as i128));
+            if i < row.lanes.len() {
+                cells.push(cell);
+            }
+        }
+        region.assign_fixed(self.bias, offset, to_field(row.bias));
+        region.assign_fixed(self.cont, offset, to_field(row.cont as i128));
+        let acc = region.assign_advice(self.acc, offset, value(row.acc)).cell();
+        Ok((cells, acc))
+    }
+}

@@ -1,0 +1,19 @@
+//! The three chips every operator is laid out with: a wide dot product against fixed
+//! weights ([`dot`]), requantization with a proven range and optional ReLU ([`requant`]),
+//! and the tagged range table both look up into ([`range_table`]).
+
+pub mod dot;
+pub mod range_table;
+pub mod requant;
+
+use crate::fixed_point::to_field;
+use crate::Fr;
+use halo2_proofs::circuit::Value;
+
+/// A witness value that is known when proving and unknown during key generation.
+pub fn value(v: Option<i128>) -> Value<Fr> {
+    match v {
+        Some(v) => Value::known(to_field(v)),
+        None => Value::unknown(),
+    }
+}

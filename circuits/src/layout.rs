@@ -1,0 +1,215 @@
+//! The cost model and the layout plan: how many rows the model takes, which lane width `W`,
+//! limb width `b` and `k` make the cheapest proof.
+//!
+//! Prove time is predicted as `2^k × (base + per_advice·advice + first_lookup +
+//! more_lookups·(lookups-1))`, with coefficients measured on a 2-core machine with
+//! halo2-axiom 0.5. Among all lane widths, the plan takes the smallest `k` that holds the
+//! rows and the range table, and the width whose prediction is lowest.
+
+use crate::chips::range_table::table_rows;
+use crate::chips::requant::{self, limb_widths};
+use crate::error::CircuitError;
+use crate::ir::Model;
+use crate::requant::MAX_BITS;
+use crate::CircuitParams;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Smallest `k` tried.
+pub const MIN_K: u32 = 6;
+/// Largest `k` supported.
+pub const MAX_K: u32 = 24;
+/// Rows at the end of the domain halo2 reserves for blinding (and a margin).
+pub const RESERVED_ROWS: usize = 8;
+/// Lookup arguments the circuit uses (the requant chip's four limbs).
+pub const LOOKUPS: usize = 4;
+/// Lane widths the planner considers.
+pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
+
+/// Measured prove-time coefficients, in microseconds per row of the domain.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostModel {
+    /// Cost independent of columns.
+    pub base_us: f64,
+    /// Per advice column.
+    pub per_advice_us: f64,
+    /// The first lookup argument.
+    pub first_lookup_us: f64,
+    /// Each further lookup argument.
+    pub more_lookup_us: f64,
+}
+
+impl Default for CostModel {
+    fn default() -> Self {
+        Self {
+            base_us: 28.0,
+            per_advice_us: 3.2,
+            first_lookup_us: 44.0,
+            more_lookup_us: 23.0,
+        }
+    }
+}
+
+impl CostModel {
+    /// Predicted prove time in seconds.
+    pub fn prove_seconds(&self, k: u32, advice: usize, lookups: usize) -> f64 {
+        let lookup = if lookups == 0 {
+            0.0
+        } else {
+            self.first_lookup_us + self.more_lookup_us * (lookups - 1) as f64
+        };
+        let per_row = self.base_us + self.per_advice_us * advice as f64 + lookup;
+        (1u64 << k) as f64 * per_row * 1e-6
+    }
+}
+
+/// How the model is laid out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutPlan {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Dot-product lanes per row.
+    pub lanes: usize,
+    /// Limb width of the range table.
+    pub limb_bits: u32,
+    /// Rows the model uses.
+    pub rows: usize,
+    /// Rows of the range table.
+    pub table_rows: usize,
+    /// Range widths in the table.
+    pub widths: BTreeSet<u32>,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Values in the instance column.
+    pub instances: usize,
+    /// The cost model's prediction of prove time, in seconds.
+    pub predicted_prove_s: f64,
+}
+
+impl LayoutPlan {
+    /// The parameters `configure` needs.
+    pub fn params(&self) -> CircuitParams {
+        CircuitParams {
+            lanes: self.lanes,
+            limb_bits: self.limb_bits,
+        }
+    }
+}
+
+/// Advice columns for a lane width.
+pub fn advice_columns(lanes: usize) -> usize {
+    (lanes + 1).max(requant::ADVICE)
+}
+
+/// Rows the model takes with `lanes`-wide dot products (inputs get one requant row each).
+pub fn rows(model: &Model, lanes: usize) -> usize {
+    let inputs: usize = model.inputs.iter().map(|i| i.len()).sum();
+    let per_batch = |n: &crate::ir::Node| match &n.op {
+        crate::ops::Op::Linear(l) => {
+            let batch = n.shape.iter().product::<usize>() / l.out_dim.max(1);
+            batch * l.rows(lanes)
+        }
+        op => op.rows(lanes),
+    };
+    inputs + model.nodes.iter().map(per_batch).sum::<usize>()
+}
+
+/// The widest range check in the model, checked against [`MAX_BITS`].
+fn max_width(model: &Model) -> Result<u32, CircuitError> {
+    let mut widest = 0;
+    for (node, rq) in model.requants() {
+        let bits = rq.shift.max(rq.bits);
+        if bits > MAX_BITS {
+            return Err(CircuitError::RangeTooWide {
+                node,
+                bits,
+                max_bits: MAX_BITS,
+            });
+        }
+        widest = widest.max(bits);
+    }
+    Ok(widest)
+}
+
+/// Widths the table must hold with `b`-bit limbs.
+pub fn widths(model: &Model, b: u32) -> BTreeSet<u32> {
+    let mut set = BTreeSet::new();
+    for (_, rq) in model.requants() {
+        for w in [rq.shift, rq.bits] {
+            let (lo, hi) = limb_widths(w, b);
+            set.insert(lo);
+            set.insert(hi);
+        }
+    }
+    set
+}
+
+/// Plans the layout with the default cost model.
+pub fn plan(model: &Model) -> Result<LayoutPlan, CircuitError> {
+    plan_with(model, &CostModel::default())
+}
+
+/// Plans the layout: the cheapest (lanes, k, b) by the cost model.
+pub fn plan_with(model: &Model, cost: &CostModel) -> Result<LayoutPlan, CircuitError> {
+    let widest = max_width(model)?;
+    let instances = model.outputs.iter().map(|&o| model.len(o)).sum::<usize>()
+        + if model.public_input {
+            model.inputs.iter().map(|i| i.len()).sum()
+        } else {
+            0
+        };
+    let mut best: Option<LayoutPlan> = None;
+    for lanes in LANE_CHOICES {
+        let rows = rows(model, lanes).max(instances);
+        let Some(plan) = fit(model, lanes, rows, widest, instances, cost) else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|b| plan.predicted_prove_s < b.predicted_prove_s) {
+            best = Some(plan);
+        }
+    }
+    best.ok_or(CircuitError::TooLarge {
+        rows: rows(model, *LANE_CHOICES.last().unwrap_or(&8)),
+        max_k: MAX_K,
+    })
+}
+
+/// The smallest `k` (and a limb width) that holds `rows` and the table.
+fn fit(
+    model: &Model,
+    lanes: usize,
+    rows: usize,
+    widest: u32,
+    instances: usize,
+    cost: &CostModel,
+) -> Option<LayoutPlan> {
+    for k in MIN_K..=MAX_K {
+        let usable = (1usize << k) - RESERVED_ROWS;
+        if rows > usable {
+            continue;
+        }
+        for b in widest.div_ceil(2).max(1)..k {
+            let widths = widths(model, b);
+            let table = table_rows(&widths);
+            if table <= usable {
+                let advice = advice_columns(lanes);
+                return Some(LayoutPlan {
+                    k,
+                    lanes,
+                    limb_bits: b,
+                    rows,
+                    table_rows: table,
+                    widths,
+                    advice_columns: advice,
+                    lookups: LOOKUPS,
+                    instances,
+                    predicted_prove_s: cost.prove_seconds(k, advice, LOOKUPS),
+                });
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,198 @@
+//! Elementwise affine ops with requantization: Add, Sub, Add of a constant (bias, with
+//! broadcast), and Relu. `y[j] = requant(Σ_k mul_k·x_k[idx_k[j]] + c[j])`.
+//!
+//! Layout: one requant row per output value; its `x` (and `x2`) are copy-constrained to the
+//! input cells the broadcast index names. Relu is the requant row's `relu` flag: the output
+//! is `s·y` with `s` the proven sign of `y`.
+//!
+//! Soundness: see the requant chip; the inputs are copies of range-checked cells, the
+//! multipliers and constant are fixed columns.
+
+use super::{synth, LayoutCtx};
+use crate::chips::requant::RequantRow;
+use crate::error::EvalError;
+use crate::requant::Requant;
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
+use serde::{Deserialize, Serialize};
+
+/// An affine combination of one or two tensors and a constant, requantized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Elementwise {
+    /// One multiplier per input (1 or 2 inputs).
+    pub mul: Vec<i64>,
+    /// Constant per output value at the pre-shift scale (empty: zero).
+    pub constant: Vec<i64>,
+    /// Per input, the source index of every output value (numpy broadcast), or empty for
+    /// the identity.
+    pub index: Vec<Vec<u32>>,
+    /// Final requantization (its `relu` flag makes this a Relu).
+    pub requant: Requant,
+}
+
+impl Elementwise {
+    /// One or two inputs; indices and constant sized to the output and within bounds.
+    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        let n: usize = out.iter().product();
+        if inputs.is_empty() || inputs.len() > 2 || self.mul.len() != inputs.len() {
+            return Err("elementwise ops take one or two inputs".into());
+        }
+        if !(self.constant.is_empty() || self.constant.len() == n) || self.index.len() != inputs.len() {
+            return Err("constant or index does not match the output".into());
+        }
+        for (shape, idx) in inputs.iter().zip(&self.index) {
+            let len: usize = shape.iter().product();
+            let fits = if idx.is_empty() {
+                len == n
+            } else {
+                idx.len() == n && idx.iter().all(|&i| (i as usize) < len)
+            };
+            if !fits {
+                return Err(format!("input {shape:?} does not broadcast to {out:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of output values.
+    pub fn out_len_of(&self, first_input_len: usize) -> usize {
+        self.index
+            .first()
+            .filter(|i| !i.is_empty())
+            .map_or(first_input_len, |i| i.len())
+            .max(self.constant.len())
+    }
+
+    /// Rows: one per output value.
+    pub fn rows(&self) -> usize {
+        self.index.iter().map(Vec::len).max().unwrap_or(0).max(self.constant.len())
+    }
+
+    fn source(&self, k: usize, j: usize) -> usize {
+        self.index[k].get(j).map_or(j, |&i| i as usize)
+    }
+
+    fn coefficients(&self, j: usize) -> (i128, i128, i128) {
+        let c = self.constant.get(j).copied().unwrap_or(0) as i128;
+        (self.mul[0] as i128, self.mul.get(1).copied().unwrap_or(0) as i128, c)
+    }
+
+    /// Integer reference semantics.
+    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        (0..self.out_len(inputs[0].len()))
+            .map(|j| {
+                let (ma, mb, c) = self.coefficients(j);
+                let x = inputs[0][self.source(0, j)];
+                let x2 = inputs.get(1).map_or(0, |i| i[self.source(1, j)]);
+                Ok(self.requant.apply(x * ma + x2 * mb + c, node)?.out)
+            })
+            .collect()
+    }
+
+    fn out_len(&self, first_input_len: usize) -> usize {
+        self.out_len_of(first_input_len)
+    }
+
+    /// Lays out one requant row per output value.
+    pub fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        let n = self.out_len(inputs[0].len());
+        let mut out = Vec::with_capacity(n);
+        for j in 0..n {
+            let (s0, s1) = (self.source(0, j), inputs.get(1).map(|_| self.source(1, j)));
+            let x = values.map(|v| v[0][s0]);
+            let x2 = match (values, s1) {
+                (Some(v), Some(s1)) => Some(v[1][s1]),
+                _ => None,
+            };
+            let row = synth(RequantRow::honest(self.requant, self.coefficients(j), x, x2, node))?;
+            let cells = ctx.requant.assign(ctx.region, ctx.row, &row)?;
+            ctx.row += 1;
+            ctx.region.constrain_equal(cells.x, inputs[0][s0]);
+            if let Some(s1) = s1 {
+                ctx.region.constrain_equal(cells.x2, inputs[1][s1]);
+            }
+            out.push(cells.out);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::ChipCircuit;
+    use crate::requant::RequantWitness;
+    use proptest::prelude::*;
+
+    const RQ: Requant = Requant { shift: 5, bits: 6, relu: true };
+
+    fn row(pre: i128) -> RequantRow {
+        RequantRow::honest(RQ, (1, 0, 0), Some(pre), None, "n").unwrap()
+    }
+
+    fn with_witness(pre: i128, w: RequantWitness) -> ChipCircuit {
+        let r = RequantRow { mul_a: 1, mul_b: 0, add: 0, rq: RQ, x: Some(pre), x2: Some(0), w: Some(w) };
+        ChipCircuit::new(vec![], vec![r])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn honest_rows_verify(pre in -(1i128 << 10)..(1i128 << 10), relu: bool, mb in -3i128..3, x2 in -50i128..50) {
+            let rq = Requant { relu, ..RQ };
+            let r = RequantRow::honest(rq, (2, mb, 7), Some(pre), Some(x2), "n").unwrap();
+            let add = Elementwise { mul: vec![2, mb as i64], constant: vec![7], index: vec![vec![], vec![]], requant: rq };
+            prop_assert_eq!(r.w.unwrap().out, add.reference("n", &[&[pre], &[x2]]).unwrap()[0]);
+            prop_assert!(ChipCircuit::new(vec![], vec![r]).verify().is_ok());
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_remainder() {
+        let honest = row(100).w.unwrap();
+        // Quotient one too small, remainder one step too large: "rescale" still holds.
+        let w = RequantWitness { y: honest.y - 1, rem: honest.rem + 32, mag: honest.mag - 1, out: honest.out - 1, ..honest };
+        assert!(with_witness(100, w).verify().is_err());
+        let w = RequantWitness { y: honest.y + 1, rem: honest.rem - 32, mag: honest.mag + 1, out: honest.out + 1, ..honest };
+        assert!(with_witness(100, w).verify().is_err());
+    }
+
+    #[test]
+    fn rejects_out_of_range_value() {
+        // pre = 70·32 puts y = 70 outside [-64, 64): claim it anyway with s = 1.
+        let w = RequantWitness { y: 70, rem: 16, sign: true, mag: 70, out: 70 };
+        assert!(with_witness(70 * 32, w).verify().is_err());
+    }
+
+    #[test]
+    fn rejects_wrong_relu_sign() {
+        let honest = row(-200).w.unwrap();
+        assert!(!honest.sign && honest.out == 0);
+        // Claim y ≥ 0 so that ReLU passes the negative value through.
+        let w = RequantWitness { sign: true, mag: honest.y, out: honest.y, ..honest };
+        assert!(with_witness(-200, w).verify().is_err());
+        // Claim a positive y is negative so that ReLU zeroes it.
+        let pos = row(300).w.unwrap();
+        let w = RequantWitness { sign: false, mag: pos.y + 64, out: 0, ..pos };
+        assert!(with_witness(300, w).verify().is_err());
+    }
+
+    #[test]
+    fn rejects_wrong_output() {
+        let honest = row(300).w.unwrap();
+        let w = RequantWitness { out: honest.out + 1, ..honest };
+        assert!(with_witness(300, w).verify().is_err());
+    }
+
+    #[test]
+    fn honest_row_passes() {
+        assert!(ChipCircuit::new(vec![], vec![row(300), row(-300)]).verify().is_ok());
+    }
+}

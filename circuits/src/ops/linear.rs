@@ -1,0 +1,235 @@
+//! Gemm and MatMul against constant weights: `y[b, o] = requant(bias[o] + Σ_i x[b, i]·w[o, i])`.
+//!
+//! Layout: for each batch row and output, `⌈in/W⌉` rows of the dot chip (weights in fixed
+//! columns, lanes copy-constrained to the input cells), then one requant row whose `x` is
+//! copy-constrained to the final accumulator.
+//!
+//! Soundness: the dot chip fixes the accumulator from range-checked inputs and committed
+//! weights; the requant chip fixes the output from the accumulator (see both chips).
+//! The weights are at scale `s_w`, the bias at `s_in + s_w`; the requant shift brings the sum
+//! to the output scale.
+
+use super::{synth, LayoutCtx};
+use crate::chips::dot::DotRow;
+use crate::chips::requant::RequantRow;
+use crate::error::EvalError;
+use crate::requant::Requant;
+use crate::Fr;
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
+use serde::{Deserialize, Serialize};
+
+/// A dense layer with constant weights.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linear {
+    /// Input features.
+    pub in_dim: usize,
+    /// Output features.
+    pub out_dim: usize,
+    /// Weights, `out_dim × in_dim`, row-major.
+    pub weights: Vec<i64>,
+    /// Bias at the product scale, `out_dim` values.
+    pub bias: Vec<i64>,
+    /// Final requantization.
+    pub requant: Requant,
+}
+
+impl Linear {
+    /// Input is `[.., in_dim]`, output `[.., out_dim]` with the same leading dims.
+    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        let [x] = inputs else {
+            return Err("Linear takes one activation input".into());
+        };
+        let ok = self.in_dim > 0
+            && self.weights.len() == self.in_dim * self.out_dim
+            && self.bias.len() == self.out_dim
+            && x.last() == Some(&self.in_dim)
+            && out.last() == Some(&self.out_dim)
+            && x[..x.len() - 1] == out[..out.len() - 1];
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "Linear {}→{} does not fit input {x:?} / output {out:?}",
+                self.in_dim, self.out_dim
+            ))
+        }
+    }
+
+    /// The exact pre-activation of output `o` for one input row.
+    pub fn dot(&self, x: &[i128], o: usize) -> i128 {
+        let w = &self.weights[o * self.in_dim..(o + 1) * self.in_dim];
+        self.bias[o] as i128 + x.iter().zip(w).map(|(a, b)| a * *b as i128).sum::<i128>()
+    }
+
+    /// Integer reference semantics.
+    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        let mut out = Vec::with_capacity(inputs[0].len() / self.in_dim * self.out_dim);
+        for row in inputs[0].chunks(self.in_dim) {
+            for o in 0..self.out_dim {
+                out.push(self.requant.apply(self.dot(row, o), node)?.out);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rows: one requant row plus `⌈in/lanes⌉` dot rows per output value.
+    pub fn rows_per_output(&self, lanes: usize) -> usize {
+        self.in_dim.div_ceil(lanes) + 1
+    }
+
+    /// Total rows for the whole op (batch of one).
+    pub fn rows(&self, lanes: usize) -> usize {
+        self.out_dim * self.rows_per_output(lanes)
+    }
+
+    /// Lays out every output; returns the output cells.
+    pub fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        let batch = inputs[0].len() / self.in_dim;
+        let mut out = Vec::with_capacity(batch * self.out_dim);
+        for b in 0..batch {
+            let cells = &inputs[0][b * self.in_dim..(b + 1) * self.in_dim];
+            let x = values.map(|v| &v[0][b * self.in_dim..(b + 1) * self.in_dim]);
+            for o in 0..self.out_dim {
+                out.push(self.layout_output(ctx, node, cells, x, o)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dot rows and the requant row of one output value.
+    fn layout_output(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        cells: &[Cell],
+        x: Option<&[i128]>,
+        o: usize,
+    ) -> Result<Cell, Error> {
+        let lanes = ctx.dot.lanes.len();
+        let w = &self.weights[o * self.in_dim..(o + 1) * self.in_dim];
+        let mut acc = x.map(|_| self.bias[o] as i128);
+        let mut acc_cell = None;
+        for (c, (cell_chunk, w_chunk)) in cells.chunks(lanes).zip(w.chunks(lanes)).enumerate() {
+            let lo = c * lanes;
+            let lane_vals: Vec<Option<i128>> = (lo..lo + cell_chunk.len())
+                .map(|i| x.map(|x| x[i]))
+                .collect();
+            if let (Some(a), Some(x)) = (acc.as_mut(), x) {
+                *a += (lo..lo + cell_chunk.len())
+                    .map(|i| x[i] * w[i] as i128)
+                    .sum::<i128>();
+            }
+            let row = DotRow {
+                lanes: &lane_vals,
+                weights: w_chunk,
+                bias: if c == 0 { self.bias[o] as i128 } else { 0 },
+                cont: c > 0,
+                acc,
+            };
+            let (lane_cells, a) = ctx.dot.assign(ctx.region, ctx.row, &row)?;
+            for (l, src) in lane_cells.iter().zip(cell_chunk) {
+                ctx.region.constrain_equal(*l, *src);
+            }
+            acc_cell = Some(a);
+            ctx.row += 1;
+        }
+        let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
+        let rq = ctx.requant.assign(ctx.region, ctx.row, &row)?;
+        ctx.row += 1;
+        ctx.region.constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
+        Ok(rq.out)
+    }
+}
+
+/// Convenience for tests and benches: the field value of an integer.
+pub fn fe(v: i128) -> Fr {
+    crate::fixed_point::to_field(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_support::{ChipCircuit, OwnedDotRow};
+    use proptest::prelude::*;
+
+    fn layer() -> Linear {
+        Linear {
+            in_dim: 6,
+            out_dim: 1,
+            weights: vec![3, -2, 5, 7, -1, 4],
+            bias: vec![-9],
+            requant: Requant { shift: 3, bits: 8, relu: false },
+        }
+    }
+
+    /// The honest dot rows (4 lanes) and requant row of output 0.
+    fn honest(x: &[i128]) -> ChipCircuit {
+        let l = layer();
+        let mut dots = Vec::new();
+        let mut acc = l.bias[0] as i128;
+        for (c, (xs, ws)) in x.chunks(4).zip(l.weights.chunks(4)).enumerate() {
+            acc += xs.iter().zip(ws).map(|(a, b)| a * *b as i128).sum::<i128>();
+            dots.push(OwnedDotRow {
+                lanes: xs.iter().map(|v| Some(*v)).collect(),
+                weights: ws.to_vec(),
+                bias: if c == 0 { l.bias[0] as i128 } else { 0 },
+                cont: c > 0,
+                acc: Some(acc),
+            });
+        }
+        let rq = RequantRow::honest(l.requant, (1, 0, 0), Some(acc), None, "n").unwrap();
+        ChipCircuit::new(dots, vec![rq])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+        #[test]
+        fn circuit_matches_reference(x in proptest::collection::vec(-20i128..20, 6)) {
+            let c = honest(&x);
+            let expect = layer().reference("n", &[&x]).unwrap()[0];
+            prop_assert_eq!(c.requants[0].w.unwrap().out, expect);
+            prop_assert!(c.verify().is_ok());
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_product() {
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        c.dots[1].acc = c.dots[1].acc.map(|a| a + 1);
+        c.requants[0] = RequantRow::honest(layer().requant, (1, 0, 0), c.dots[1].acc, None, "n").unwrap();
+        assert!(c.verify().is_err());
+    }
+
+    #[test]
+    fn rejects_wrong_intermediate_sum() {
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        c.dots[0].acc = c.dots[0].acc.map(|a| a - 5);
+        assert!(c.verify().is_err());
+    }
+
+    #[test]
+    fn rejects_accumulator_not_copied_to_requant() {
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        let acc = c.dots[1].acc.map(|a| a + 8);
+        c.requants[0] = RequantRow::honest(layer().requant, (1, 0, 0), acc, None, "n").unwrap();
+        assert!(c.verify().is_err());
+    }
+
+    #[test]
+    fn reference_rounds_and_names_node_out_of_domain() {
+        let mut l = layer();
+        // 3 - 4 + 15 + 28 - 5 + 24 - 9 = 52; (52 + 4) >> 3 = 7
+        assert_eq!(l.reference("n", &[&[1, 2, 3, 4, 5, 6]]).unwrap(), vec![7]);
+        l.requant.bits = 2;
+        let err = l.reference("dense", &[&[1, 2, 3, 4, 5, 6]]).unwrap_err();
+        assert!(err.to_string().contains("dense"));
+    }
+}

@@ -1,0 +1,107 @@
+//! The operator table: every quantized operator zkonnx can prove.
+//!
+//! Each operator module holds its typed attributes, shape rule, integer reference semantics,
+//! constraint layout and tests. [`Op`] is the one place that lists them; the ONNX front end
+//! maps op types onto these (see `zkonnx-onnx`'s `lower` module).
+
+pub mod elementwise;
+pub mod linear;
+pub mod reshape;
+
+use crate::chips::dot::DotConfig;
+use crate::chips::requant::RequantConfig;
+use crate::error::EvalError;
+use crate::requant::Requant;
+use crate::Fr;
+use halo2_proofs::circuit::{Cell, Region};
+use halo2_proofs::plonk::Error;
+use serde::{Deserialize, Serialize};
+
+pub use elementwise::Elementwise;
+pub use linear::Linear;
+pub use reshape::Reshape;
+
+/// A lowered operator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Op {
+    /// `y = x·Wᵀ + b` against constant weights (Gemm, MatMul).
+    Linear(Linear),
+    /// `y = Σ mul_k·x_k + c`, then requantize and optionally ReLU (Add, Sub, Relu).
+    Elementwise(Elementwise),
+    /// A view with another shape (Reshape, Flatten, Identity).
+    Reshape(Reshape),
+}
+
+/// Where an operator lays out its rows: the region, the chips, and the next free row.
+pub struct LayoutCtx<'a, 'r> {
+    /// The single region the model lives in.
+    pub region: &'a mut Region<'r, Fr>,
+    /// Dot-product chip.
+    pub dot: &'a DotConfig,
+    /// Requantization chip.
+    pub requant: &'a RequantConfig,
+    /// Next free row.
+    pub row: usize,
+}
+
+impl Op {
+    /// Checks the op against its input shapes and declared output shape.
+    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        match self {
+            Op::Linear(op) => op.check(inputs, out),
+            Op::Elementwise(op) => op.check(inputs, out),
+            Op::Reshape(op) => op.check(inputs, out),
+        }
+    }
+
+    /// The op's final requantization, if it computes anything.
+    pub fn requant(&self) -> Option<Requant> {
+        match self {
+            Op::Linear(op) => Some(op.requant),
+            Op::Elementwise(op) => Some(op.requant),
+            Op::Reshape(_) => None,
+        }
+    }
+
+    /// Integer reference semantics.
+    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        match self {
+            Op::Linear(op) => op.reference(node, inputs),
+            Op::Elementwise(op) => op.reference(node, inputs),
+            Op::Reshape(op) => Ok(op.reference(inputs)),
+        }
+    }
+
+    /// Rows the op takes with `lanes`-wide dot products.
+    pub fn rows(&self, lanes: usize) -> usize {
+        match self {
+            Op::Linear(op) => op.rows(lanes),
+            Op::Elementwise(op) => op.rows(),
+            Op::Reshape(_) => 0,
+        }
+    }
+
+    /// Lays the op out; returns its output cells.
+    pub fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        match self {
+            Op::Linear(op) => op.layout(ctx, node, inputs, values),
+            Op::Elementwise(op) => op.layout(ctx, node, inputs, values),
+            Op::Reshape(_) => Ok(inputs[0].to_vec()),
+        }
+    }
+}
+
+/// Maps a layout-time evaluation failure (only possible with a witness the reference
+/// execution did not produce) to halo2's synthesis error.
+pub(crate) fn synth<T>(r: Result<T, EvalError>) -> Result<T, Error> {
+    r.map_err(|_| Error::Synthesis)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,105 @@
+//! A test circuit that lays out hand-made chip rows, so that tests can alter any cell.
+
+use crate::chips::dot::{DotConfig, DotRow};
+use crate::chips::range_table::RangeTableConfig;
+use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
+use crate::Fr;
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use std::collections::BTreeSet;
+
+/// Lanes of the test dot chip.
+pub const LANES: usize = 4;
+/// Limb width of the test requant chip.
+pub const LIMB_BITS: u32 = 4;
+
+/// A dot row that owns its data.
+#[derive(Clone, Debug)]
+pub struct OwnedDotRow {
+    pub lanes: Vec<Option<i128>>,
+    pub weights: Vec<i64>,
+    pub bias: i128,
+    pub cont: bool,
+    pub acc: Option<i128>,
+}
+
+/// Dot rows, then requant rows; the last dot row's accumulator is copied into the first
+/// requant row's `x` when both exist.
+#[derive(Clone, Debug, Default)]
+pub struct ChipCircuit {
+    pub dots: Vec<OwnedDotRow>,
+    pub requants: Vec<RequantRow>,
+}
+
+impl ChipCircuit {
+    pub fn new(dots: Vec<OwnedDotRow>, requants: Vec<RequantRow>) -> Self {
+        Self { dots, requants }
+    }
+
+    /// Runs MockProver at k = 6.
+    pub fn verify(&self) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+        let prover = match MockProver::run(6, self, vec![vec![]]) {
+            Ok(p) => p,
+            Err(e) => panic!("synthesis failed: {e:?}"),
+        };
+        prover.verify()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ChipConfig {
+    dot: DotConfig,
+    requant: RequantConfig,
+    table: RangeTableConfig,
+}
+
+impl Circuit<Fr> for ChipCircuit {
+    type Config = ChipConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
+        let advice = [(); ADVICE].map(|_| meta.advice_column());
+        for c in advice {
+            meta.enable_equality(c);
+        }
+        let _instance = meta.instance_column();
+        let table = RangeTableConfig::configure(meta);
+        let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
+        let requant = RequantConfig::configure(meta, advice, table, LIMB_BITS);
+        ChipConfig { dot, requant, table }
+    }
+
+    fn synthesize(&self, config: ChipConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let widths: BTreeSet<u32> = (0..=LIMB_BITS).collect();
+        config.table.load(&mut layouter, &widths)?;
+        layouter.assign_region(
+            || "rows",
+            |mut region| {
+                let mut last_acc = None;
+                for (i, d) in self.dots.iter().enumerate() {
+                    let row = DotRow {
+                        lanes: &d.lanes,
+                        weights: &d.weights,
+                        bias: d.bias,
+                        cont: d.cont,
+                        acc: d.acc,
+                    };
+                    last_acc = Some(config.dot.assign(&mut region, i + 1, &row)?.1);
+                }
+                for (i, r) in self.requants.iter().enumerate() {
+                    let cells = config.requant.assign(&mut region, self.dots.len() + 1 + i, r)?;
+                    if let (0, Some(acc)) = (i, last_acc) {
+                        region.constrain_equal(acc, cells.x);
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+}
