@@ -104,17 +104,21 @@ pub fn advice_columns(lanes: usize) -> usize {
     (lanes + 1).max(requant::ADVICE)
 }
 
-/// Rows the model takes with `lanes`-wide dot products (inputs get one requant row each).
-pub fn rows(model: &Model, lanes: usize) -> usize {
-    let inputs: usize = model.inputs.iter().map(|i| i.len()).sum();
-    let per_batch = |n: &crate::ir::Node| match &n.op {
+/// Rows one node takes with `lanes`-wide dot products.
+pub fn node_rows(node: &crate::ir::Node, lanes: usize) -> usize {
+    match &node.op {
         crate::ops::Op::Linear(l) => {
-            let batch = n.shape.iter().product::<usize>() / l.out_dim.max(1);
+            let batch = node.shape.iter().product::<usize>() / l.out_dim.max(1);
             batch * l.rows(lanes)
         }
         op => op.rows(lanes),
-    };
-    inputs + model.nodes.iter().map(per_batch).sum::<usize>()
+    }
+}
+
+/// Rows the model takes with `lanes`-wide dot products (inputs get one requant row each).
+pub fn rows(model: &Model, lanes: usize) -> usize {
+    let inputs: usize = model.inputs.iter().map(|i| i.len()).sum();
+    inputs + model.nodes.iter().map(|n| node_rows(n, lanes)).sum::<usize>()
 }
 
 /// The widest range check in the model, checked against [`MAX_BITS`].

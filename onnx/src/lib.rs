@@ -1,1 +1,18 @@
-//! stub
+//! zkonnx-onnx: the ONNX front end.
+//!
+//! [`load`] reads an ONNX file with tract-onnx's protobuf types and lowers it, through the
+//! op table in [`lower`], to a float graph ([`graph::FloatGraph`]). [`calibrate`] runs that
+//! graph on sample inputs, picks power-of-two scales and domains, and emits the quantized
+//! [`zkonnx_circuits::Model`]. [`reference`] runs the original model with tract for the
+//! float outputs the quantized model is compared against.
+
+pub mod calibrate;
+pub mod error;
+pub mod graph;
+pub mod load;
+pub mod lower;
+pub mod reference;
+
+pub use calibrate::{calibrate, CalibrationReport, CompileOptions};
+pub use error::OnnxError;
+pub use load::{load, LoadedModel};

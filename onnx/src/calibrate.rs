@@ -1,0 +1,327 @@
+//! Calibration: run the float graph on sample inputs, choose a power-of-two scale and a
+//! domain for every tensor, quantize the weights, and measure the quantized model against
+//! tract's float outputs.
+//!
+//! Scales: a tensor whose largest magnitude is `m` gets scale `precision_bits - ⌈log2 m⌉`
+//! (clamped to `[0, 24]`), so every tensor keeps about `precision_bits` significant bits.
+//! Weights get `weight_bits` the same way. Domains: the quantized pre-activation's bit
+//! length plus `margin_bits` (each margin bit doubles the headroom over the samples).
+
+use crate::error::OnnxError;
+use crate::graph::{FloatGraph, FloatOp};
+use crate::load::LoadedModel;
+use crate::reference::FloatReference;
+use serde::{Deserialize, Serialize};
+use zkonnx_circuits::execute::{execute, quantize_inputs};
+use zkonnx_circuits::fixed_point::{bits_for, quantize};
+use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
+use zkonnx_circuits::ops::{Elementwise, Linear, Op, Reshape};
+use zkonnx_circuits::requant::{Requant, MAX_BITS};
+use zkonnx_circuits::EvalError;
+
+/// Largest scale (log2) a tensor may get.
+const MAX_SCALE: i32 = 24;
+
+/// Settings of `compile`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileOptions {
+    /// Make the inputs public instances.
+    pub public_input: bool,
+    /// Significant bits kept per activation tensor.
+    pub precision_bits: u32,
+    /// Significant bits kept per weight matrix.
+    pub weight_bits: u32,
+    /// Headroom bits added to every calibrated domain.
+    pub margin_bits: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self {
+            public_input: false,
+            precision_bits: 12,
+            weight_bits: 12,
+            margin_bits: 1,
+        }
+    }
+}
+
+/// Float-vs-quantized error of one output over the samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputError {
+    /// Output name.
+    pub name: String,
+    /// Largest |quantized − float| over all values and samples.
+    pub max_abs_error: f64,
+    /// Largest |float| over all values and samples.
+    pub max_abs_float: f64,
+    /// `max_abs_error / max_abs_float`.
+    pub relative_error: f64,
+    /// Samples whose quantized argmax equals the float argmax.
+    pub argmax_agree: usize,
+}
+
+/// Per-tensor calibration result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorRange {
+    /// Node or input name.
+    pub name: String,
+    /// log2 scale.
+    pub scale: u32,
+    /// Domain bits (values in `[-2^bits, 2^bits)`), if the tensor is range-checked.
+    pub bits: Option<u32>,
+    /// Largest float magnitude seen (before a fused ReLU).
+    pub max_abs: f64,
+}
+
+/// What calibration measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationReport {
+    /// Number of samples.
+    pub samples: usize,
+    /// Per output error against tract.
+    pub outputs: Vec<OutputError>,
+    /// Per tensor scale and domain.
+    pub tensors: Vec<TensorRange>,
+    /// Largest difference between zkonnx's float lowering and tract (a lowering check).
+    pub lowering_max_abs_diff: f64,
+}
+
+/// Magnitudes seen over the samples: per tensor (after ReLU) and per node before ReLU.
+struct Ranges {
+    tensor: Vec<f64>,
+    pre: Vec<f64>,
+}
+
+fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Ranges {
+    let n_t = graph.inputs.len() + graph.nodes.len();
+    let mut r = Ranges {
+        tensor: vec![0.0; n_t],
+        pre: vec![0.0; graph.nodes.len()],
+    };
+    let max_abs = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    for s in samples {
+        let (tensors, pre) = graph.run(s);
+        for (i, t) in tensors.iter().enumerate() {
+            r.tensor[i] = r.tensor[i].max(max_abs(t));
+        }
+        for (i, p) in pre.iter().enumerate() {
+            r.pre[i] = r.pre[i].max(max_abs(p));
+        }
+    }
+    r
+}
+
+/// Scale (log2) keeping `bits` significant bits of values up to `max_abs`.
+fn scale_for(max_abs: f64, bits: u32) -> u32 {
+    if max_abs <= 0.0 || !max_abs.is_finite() {
+        return bits.min(MAX_SCALE as u32);
+    }
+    (bits as i32 - max_abs.log2().ceil() as i32).clamp(0, MAX_SCALE) as u32
+}
+
+fn check_samples(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), OnnxError> {
+    if samples.is_empty() {
+        return Err(OnnxError::Invalid("calibration needs at least one sample input".into()));
+    }
+    for s in samples {
+        if s.len() != graph.inputs.len() {
+            return Err(EvalError::InputCount { expected: graph.inputs.len(), got: s.len() }.into());
+        }
+        for ((name, shape), v) in graph.inputs.iter().zip(s) {
+            let expected: usize = shape.iter().product();
+            if v.len() != expected {
+                return Err(EvalError::InputLength {
+                    name: name.clone(),
+                    shape: shape.clone(),
+                    expected,
+                    got: v.len(),
+                }
+                .into());
+            }
+            if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+                return Err(EvalError::NotFinite { name: name.clone(), index }.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Calibrates and quantizes a loaded model on `samples` (each: one value list per input).
+pub fn calibrate(
+    loaded: &LoadedModel,
+    samples: &[Vec<Vec<f64>>],
+    opts: &CompileOptions,
+) -> Result<(Model, CalibrationReport), OnnxError> {
+    check_samples(&loaded.graph, samples)?;
+    let mut graph = loaded.graph.clone();
+    graph.fuse();
+    let ranges = measure(&graph, samples);
+    let model = quantize_graph(&graph, &ranges, opts)?;
+    model.validate().map_err(OnnxError::Invalid)?;
+    let report = evaluate(loaded, &graph, &model, samples, &ranges)?;
+    Ok((model, report))
+}
+
+fn quantize_graph(graph: &FloatGraph, ranges: &Ranges, opts: &CompileOptions) -> Result<Model, OnnxError> {
+    let mut scales: Vec<u32> = Vec::new();
+    let mut inputs = Vec::new();
+    for (i, (name, shape)) in graph.inputs.iter().enumerate() {
+        let scale = scale_for(ranges.tensor[i], opts.precision_bits);
+        let q = (ranges.tensor[i] * 2f64.powi(scale as i32)).round() as i128;
+        scales.push(scale);
+        inputs.push(InputSpec {
+            name: name.clone(),
+            shape: shape.clone(),
+            scale,
+            bits: (bits_for(q) + opts.margin_bits).max(1),
+        });
+    }
+    let mut nodes = Vec::new();
+    for (n, fnode) in graph.nodes.iter().enumerate() {
+        let in_scales: Vec<u32> = fnode.inputs.iter().map(|&i| scales[i]).collect();
+        let want = scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits);
+        let (op, scale) = quantize_op(fnode, &in_scales, want, ranges.pre[n], opts)?;
+        scales.push(scale);
+        nodes.push(Node {
+            name: fnode.name.clone(),
+            op_type: fnode.op_type.clone(),
+            op,
+            inputs: fnode.inputs.clone(),
+            shape: fnode.shape.clone(),
+            scale,
+        });
+    }
+    Ok(Model {
+        version: MODEL_VERSION,
+        inputs,
+        nodes,
+        outputs: graph.outputs.clone(),
+        public_input: opts.public_input,
+    })
+}
+
+/// Quantizes one node; returns the op and its output scale.
+fn quantize_op(
+    node: &crate::graph::FloatNode,
+    in_scales: &[u32],
+    want: u32,
+    max_pre: f64,
+    opts: &CompileOptions,
+) -> Result<(Op, u32), OnnxError> {
+    let err = |reason: String| OnnxError::Node {
+        op_type: node.op_type.clone(),
+        node: node.name.clone(),
+        reason,
+    };
+    let q = |x: f64, s: u32| quantize(x, s).ok_or_else(|| err(format!("value {x} is out of range")));
+    let domain = |s_out: u32| -> u32 {
+        let q = (max_pre * 2f64.powi(s_out as i32)).round() as i128;
+        (bits_for(q) + opts.margin_bits).max(1)
+    };
+    let requant = |shift: u32, s_out: u32| -> Result<Requant, OnnxError> {
+        let bits = domain(s_out);
+        if shift > MAX_BITS || bits > MAX_BITS {
+            return Err(err(format!("needs a {}-bit range, more than {MAX_BITS}", shift.max(bits))));
+        }
+        Ok(Requant { shift, bits, relu: node.relu })
+    };
+    let s_in = in_scales[0];
+    match &node.op {
+        FloatOp::Linear { in_dim, out_dim, w, b } => {
+            let max_w = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let mut s_w = scale_for(max_w, opts.weight_bits);
+            let s_out = want.min(s_in + s_w);
+            if s_in + s_w - s_out > MAX_BITS {
+                s_w = MAX_BITS + s_out - s_in;
+            }
+            let weights = w.iter().map(|&x| q(x, s_w).map(|v| v as i64)).collect::<Result<_, _>>()?;
+            let bias = b.iter().map(|&x| q(x, s_in + s_w).map(|v| v as i64)).collect::<Result<_, _>>()?;
+            let rq = requant(s_in + s_w - s_out, s_out)?;
+            let op = Linear { in_dim: *in_dim, out_dim: *out_dim, weights, bias, requant: rq };
+            Ok((Op::Linear(op), s_out))
+        }
+        FloatOp::AddConst { c } => {
+            let s_out = want.min(s_in);
+            let constant = c.iter().map(|&x| q(x, s_in).map(|v| v as i64)).collect::<Result<_, _>>()?;
+            let rq = requant(s_in - s_out, s_out)?;
+            Ok((Op::Elementwise(Elementwise { mul: vec![1], constant, index: vec![vec![]], requant: rq }), s_out))
+        }
+        FloatOp::Add { sign, index } => {
+            let smax = s_in.max(in_scales[1]);
+            let s_out = want.min(smax);
+            let mul = vec![1i64 << (smax - s_in), sign << (smax - in_scales[1])];
+            let rq = requant(smax - s_out, s_out)?;
+            let op = Elementwise { mul, constant: vec![], index: index.to_vec(), requant: rq };
+            Ok((Op::Elementwise(op), s_out))
+        }
+        FloatOp::Relu => {
+            let rq = Requant { relu: true, ..requant(0, s_in)? };
+            Ok((Op::Elementwise(Elementwise { mul: vec![1], constant: vec![], index: vec![vec![]], requant: rq }), s_in))
+        }
+        FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
+    }
+}
+
+fn evaluate(
+    loaded: &LoadedModel,
+    graph: &FloatGraph,
+    model: &Model,
+    samples: &[Vec<Vec<f64>>],
+    ranges: &Ranges,
+) -> Result<CalibrationReport, OnnxError> {
+    let reference = FloatReference::new(&loaded.proto, &loaded.graph)?;
+    let mut outputs: Vec<OutputError> = graph
+        .output_names
+        .iter()
+        .map(|n| OutputError { name: n.clone(), max_abs_error: 0.0, max_abs_float: 0.0, relative_error: 0.0, argmax_agree: 0 })
+        .collect();
+    let mut lowering = 0.0f64;
+    for s in samples {
+        let float = reference.run(s)?;
+        let (ours, _) = graph.run(s);
+        let trace = execute(model, quantize_inputs(model, s)?)?;
+        for (o, (f, q)) in float.iter().zip(trace.dequantized_outputs(model)).enumerate() {
+            let ours_o = &ours[graph.outputs[o]];
+            lowering = f.iter().zip(ours_o).fold(lowering, |m, (a, b)| m.max((a - b).abs()));
+            let e = &mut outputs[o];
+            for (a, b) in f.iter().zip(&q) {
+                e.max_abs_error = e.max_abs_error.max((a - b).abs());
+                e.max_abs_float = e.max_abs_float.max(a.abs());
+            }
+            e.argmax_agree += (argmax(f) == argmax(&q)) as usize;
+        }
+    }
+    for e in &mut outputs {
+        e.relative_error = if e.max_abs_float > 0.0 { e.max_abs_error / e.max_abs_float } else { e.max_abs_error };
+    }
+    Ok(CalibrationReport { samples: samples.len(), outputs, tensors: tensor_ranges(model, ranges), lowering_max_abs_diff: lowering })
+}
+
+fn tensor_ranges(model: &Model, ranges: &Ranges) -> Vec<TensorRange> {
+    let inputs = model.inputs.iter().enumerate().map(|(i, s)| TensorRange {
+        name: s.name.clone(),
+        scale: s.scale,
+        bits: Some(s.bits),
+        max_abs: ranges.tensor[i],
+    });
+    let nodes = model.nodes.iter().enumerate().map(|(n, node)| TensorRange {
+        name: node.name.clone(),
+        scale: node.scale,
+        bits: node.op.requant().map(|r| r.bits),
+        max_abs: ranges.pre[n],
+    });
+    inputs.chain(nodes).collect()
+}
+
+/// Index of the largest value (first on ties).
+pub fn argmax(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) })
+        .0
+}

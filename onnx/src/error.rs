@@ -1,0 +1,56 @@
+//! Errors of the ONNX front end. Every error about a node names its op type and node name.
+
+use thiserror::Error;
+
+/// What can go wrong loading, lowering or calibrating a model.
+#[derive(Debug, Error)]
+pub enum OnnxError {
+    /// The file could not be read.
+    #[error("cannot read ONNX file {path}: {reason}")]
+    Io {
+        /// File path.
+        path: String,
+        /// OS error.
+        reason: String,
+    },
+    /// The bytes are not an ONNX model.
+    #[error("{path} is not a valid ONNX model: {reason}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// Decoder error.
+        reason: String,
+    },
+    /// The model uses an operator zkonnx cannot prove.
+    #[error("unsupported operator '{op_type}' at node '{node}' (supported: {supported})")]
+    Unsupported {
+        /// ONNX op type.
+        op_type: String,
+        /// Node name.
+        node: String,
+        /// Supported op types.
+        supported: String,
+    },
+    /// A node is supported but used in a way zkonnx does not handle.
+    #[error("node '{node}' ({op_type}): {reason}")]
+    Node {
+        /// ONNX op type.
+        op_type: String,
+        /// Node name.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The model's structure is unusable (no inputs, dynamic shapes, …).
+    #[error("invalid model: {0}")]
+    Invalid(String),
+    /// tract failed to run the float reference.
+    #[error("tract could not run the model: {0}")]
+    Tract(String),
+    /// A sample input is unusable or drives a value out of range.
+    #[error(transparent)]
+    Eval(#[from] zkonnx_circuits::EvalError),
+    /// The quantized model cannot be laid out.
+    #[error(transparent)]
+    Circuit(#[from] zkonnx_circuits::CircuitError),
+}

@@ -1,0 +1,220 @@
+//! The float graph: ONNX lowered to zkonnx's operator set, before quantization.
+//!
+//! Tensor ids follow the IR's convention: graph inputs first, then one per node. The float
+//! interpreter here is what calibration measures ranges with; tests check it against tract.
+
+/// A lowered float operator.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FloatOp {
+    /// `y = x·Wᵀ + b`, `w` is `out × in`.
+    Linear {
+        /// Input features.
+        in_dim: usize,
+        /// Output features.
+        out_dim: usize,
+        /// Weights, row-major `out × in`.
+        w: Vec<f64>,
+        /// Bias, `out` values.
+        b: Vec<f64>,
+    },
+    /// `y = x + c`, `c` expanded to the output.
+    AddConst {
+        /// Constant per output value.
+        c: Vec<f64>,
+    },
+    /// `y = x_a + sign·x_b` with broadcast index maps.
+    Add {
+        /// +1 for Add, -1 for Sub.
+        sign: i64,
+        /// Per input, the source index of each output value.
+        index: [Vec<u32>; 2],
+    },
+    /// `y = max(x, 0)`.
+    Relu,
+    /// Same values, another shape.
+    Reshape,
+}
+
+/// A node of the float graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatNode {
+    /// ONNX node name (or a generated one).
+    pub name: String,
+    /// ONNX op type.
+    pub op_type: String,
+    /// The operator.
+    pub op: FloatOp,
+    /// Input tensor ids.
+    pub inputs: Vec<usize>,
+    /// Output shape.
+    pub shape: Vec<usize>,
+    /// A ReLU fused into this node (set by [`FloatGraph::fuse`]).
+    pub relu: bool,
+}
+
+/// The lowered model.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FloatGraph {
+    /// Graph inputs: name and shape.
+    pub inputs: Vec<(String, Vec<usize>)>,
+    /// Nodes in execution order.
+    pub nodes: Vec<FloatNode>,
+    /// Output tensor ids.
+    pub outputs: Vec<usize>,
+    /// Output names.
+    pub output_names: Vec<String>,
+}
+
+impl FloatGraph {
+    /// Shape of a tensor.
+    pub fn shape(&self, id: usize) -> &[usize] {
+        match id.checked_sub(self.inputs.len()) {
+            None => &self.inputs[id].1,
+            Some(n) => &self.nodes[n].shape,
+        }
+    }
+
+    /// Runs the graph; returns every tensor, and for each node its value before a fused ReLU.
+    pub fn run(&self, inputs: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let mut tensors: Vec<Vec<f64>> = inputs.to_vec();
+        let mut pre = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let ins: Vec<&[f64]> = node.inputs.iter().map(|&i| tensors[i].as_slice()).collect();
+            let y = eval(&node.op, &ins);
+            let out = if node.relu || node.op == FloatOp::Relu {
+                y.iter().map(|v| v.max(0.0)).collect()
+            } else {
+                y.clone()
+            };
+            pre.push(y);
+            tensors.push(out);
+        }
+        (tensors, pre)
+    }
+
+    /// Number of nodes reading each tensor, graph outputs counted as readers.
+    fn readers(&self) -> Vec<usize> {
+        let mut n = vec![0; self.inputs.len() + self.nodes.len()];
+        for node in &self.nodes {
+            for &i in &node.inputs {
+                n[i] += 1;
+            }
+        }
+        for &o in &self.outputs {
+            n[o] += 1;
+        }
+        n
+    }
+
+    /// Folds a constant Add into the preceding Linear's bias, and a Relu into the op before
+    /// it, when that op's only reader is the folded node. The folded node becomes a Reshape.
+    pub fn fuse(&mut self) {
+        let base = self.inputs.len();
+        for n in 0..self.nodes.len() {
+            let readers = self.readers();
+            let src = self.nodes[n].inputs.first().copied().unwrap_or(0);
+            let Some(p) = src.checked_sub(base) else { continue };
+            if readers[src] != 1 {
+                continue;
+            }
+            let (before, after) = self.nodes.split_at_mut(n);
+            let (prev, node) = (&mut before[p], &mut after[0]);
+            let folded = match (&node.op, &mut prev.op) {
+                (FloatOp::Relu, FloatOp::Linear { .. } | FloatOp::AddConst { .. } | FloatOp::Add { .. })
+                    if !prev.relu =>
+                {
+                    prev.relu = true;
+                    true
+                }
+                (FloatOp::AddConst { c }, FloatOp::Linear { out_dim, b, .. }) if !prev.relu => {
+                    let per_feature = c.chunks(*out_dim).all(|chunk| chunk == &c[..*out_dim]);
+                    if per_feature && c.len() >= *out_dim {
+                        b.iter_mut().zip(c).for_each(|(b, c)| *b += c);
+                    }
+                    per_feature && c.len() >= *out_dim
+                }
+                _ => false,
+            };
+            if folded {
+                node.op = FloatOp::Reshape;
+            }
+        }
+    }
+}
+
+/// Evaluates one op (without a fused ReLU).
+pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
+    match op {
+        FloatOp::Linear { in_dim, out_dim, w, b } => ins[0]
+            .chunks(*in_dim)
+            .flat_map(|x| {
+                (0..*out_dim).map(move |o| {
+                    b[o] + x.iter().zip(&w[o * in_dim..(o + 1) * in_dim]).map(|(a, w)| a * w).sum::<f64>()
+                })
+            })
+            .collect(),
+        FloatOp::AddConst { c } => c.iter().enumerate().map(|(j, c)| ins[0][j % ins[0].len()] + c).collect(),
+        FloatOp::Add { sign, index } => index[0]
+            .iter()
+            .zip(&index[1])
+            .map(|(&a, &b)| ins[0][a as usize] + *sign as f64 * ins[1][b as usize])
+            .collect(),
+        FloatOp::Relu => ins[0].iter().map(|v| v.max(0.0)).collect(),
+        FloatOp::Reshape => ins[0].to_vec(),
+    }
+}
+
+/// Numpy broadcasting: the output shape and, per input, the source index of each output value.
+pub fn broadcast(a: &[usize], b: &[usize]) -> Option<(Vec<usize>, [Vec<u32>; 2])> {
+    let rank = a.len().max(b.len());
+    let pad = |s: &[usize]| -> Vec<usize> {
+        let mut v = vec![1; rank - s.len()];
+        v.extend_from_slice(s);
+        v
+    };
+    let (pa, pb) = (pad(a), pad(b));
+    let mut out = Vec::with_capacity(rank);
+    for (x, y) in pa.iter().zip(&pb) {
+        out.push(match (x, y) {
+            (x, y) if x == y => *x,
+            (1, y) => *y,
+            (x, 1) => *x,
+            _ => return None,
+        });
+    }
+    let total: usize = out.iter().product();
+    let index = |s: &[usize]| -> Vec<u32> {
+        (0..total)
+            .map(|flat| {
+                let (mut rest, mut src, mut stride) = (flat, 0usize, 1usize);
+                for d in (0..rank).rev() {
+                    let coord = rest % out[d];
+                    rest /= out[d];
+                    if s[d] != 1 {
+                        src += coord * stride;
+                    }
+                    stride *= s[d];
+                }
+                src as u32
+            })
+            .collect()
+    };
+    Some((out.clone(), [index(&pa), index(&pb)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_follows_numpy() {
+        let (shape, [ia, ib]) = broadcast(&[2, 3], &[3]).unwrap();
+        assert_eq!(shape, vec![2, 3]);
+        assert_eq!(ia, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(ib, vec![0, 1, 2, 0, 1, 2]);
+        let (shape, [_, ib]) = broadcast(&[2, 3], &[2, 1]).unwrap();
+        assert_eq!(shape, vec![2, 3]);
+        assert_eq!(ib, vec![0, 0, 0, 1, 1, 1]);
+        assert!(broadcast(&[2, 3], &[4]).is_none());
+    }
+}

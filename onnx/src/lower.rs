@@ -1,0 +1,358 @@
+//! Lowering ONNX nodes to zkonnx float ops: the op table.
+//!
+//! [`OP_TABLE`] is the only map from ONNX op types to lowering functions; an op type that is
+//! not in it is an [`OnnxError::Unsupported`] naming the op and the node. Constants
+//! (initializers and `Constant` nodes) are folded into the ops that use them.
+
+use crate::error::OnnxError;
+use crate::graph::{broadcast, FloatGraph, FloatNode, FloatOp};
+use std::collections::HashMap;
+use tract_onnx::pb::type_proto::Value as TypeValue;
+use tract_onnx::pb::tensor_shape_proto::dimension::Value as DimValue;
+use tract_onnx::pb::{AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
+
+/// A constant tensor.
+#[derive(Clone, Debug)]
+struct Const {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+}
+
+/// What a node's inputs are: activations (by tensor id) or constants.
+enum Operand<'a> {
+    Act(usize),
+    Const(&'a Const),
+}
+
+/// A lowering function: the node's operands and attributes to an op, its activation
+/// inputs and its output shape; `Ok(None)` for a node that yields a constant.
+type LowerFn = fn(&Lowering, &NodeProto, &[Operand]) -> Result<Lowered, String>;
+
+/// The result of lowering one node.
+enum Lowered {
+    Op(FloatOp, Vec<usize>, Vec<usize>),
+    Const(Const),
+}
+
+/// ONNX op type → lowering function.
+const OP_TABLE: &[(&str, LowerFn)] = &[
+    ("Gemm", gemm),
+    ("MatMul", matmul),
+    ("Add", add),
+    ("Sub", sub),
+    ("Relu", relu),
+    ("Flatten", flatten),
+    ("Reshape", reshape),
+    ("Identity", identity),
+    ("Constant", constant),
+];
+
+/// The supported op types, for messages.
+pub fn supported() -> String {
+    OP_TABLE.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+struct Lowering {
+    graph: FloatGraph,
+    acts: HashMap<String, usize>,
+    consts: HashMap<String, Const>,
+}
+
+impl Lowering {
+    fn shape(&self, id: usize) -> &[usize] {
+        self.graph.shape(id)
+    }
+}
+
+/// Lowers a decoded ONNX model to the float graph.
+pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
+    let g = proto.graph.as_ref().ok_or_else(|| OnnxError::Invalid("no graph".into()))?;
+    let mut l = Lowering {
+        graph: FloatGraph::default(),
+        acts: HashMap::new(),
+        consts: HashMap::new(),
+    };
+    for t in &g.initializer {
+        l.consts.insert(t.name.clone(), load_const(t).map_err(OnnxError::Invalid)?);
+    }
+    for input in g.input.iter().filter(|i| !l.consts.contains_key(&i.name)) {
+        let shape = input_shape(input).map_err(OnnxError::Invalid)?;
+        l.acts.insert(input.name.clone(), l.graph.inputs.len());
+        l.graph.inputs.push((input.name.clone(), shape));
+    }
+    if l.graph.inputs.is_empty() {
+        return Err(OnnxError::Invalid("the graph has no inputs".into()));
+    }
+    for (i, node) in g.node.iter().enumerate() {
+        lower_node(&mut l, node, i)?;
+    }
+    for out in &g.output {
+        let id = *l.acts.get(&out.name).ok_or_else(|| {
+            OnnxError::Invalid(format!("output '{}' is not computed from the inputs", out.name))
+        })?;
+        l.graph.outputs.push(id);
+        l.graph.output_names.push(out.name.clone());
+    }
+    Ok(l.graph)
+}
+
+fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), OnnxError> {
+    let name = if node.name.is_empty() {
+        format!("{}_{index}", node.op_type)
+    } else {
+        node.name.clone()
+    };
+    let err = |reason: String| OnnxError::Node {
+        op_type: node.op_type.clone(),
+        node: name.clone(),
+        reason,
+    };
+    let Some((_, f)) = OP_TABLE.iter().find(|(t, _)| *t == node.op_type) else {
+        return Err(OnnxError::Unsupported {
+            op_type: node.op_type.clone(),
+            node: name,
+            supported: supported(),
+        });
+    };
+    let operands = node
+        .input
+        .iter()
+        .filter(|i| !i.is_empty())
+        .map(|i| match (l.acts.get(i), l.consts.get(i)) {
+            (Some(id), _) => Ok(Operand::Act(*id)),
+            (None, Some(c)) => Ok(Operand::Const(c)),
+            _ => Err(err(format!("input '{i}' is not defined before the node"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = node.output.first().cloned().ok_or_else(|| err("no output".into()))?;
+    match f(l, node, &operands).map_err(err)? {
+        Lowered::Const(c) => {
+            l.consts.insert(out, c);
+        }
+        Lowered::Op(op, inputs, shape) => {
+            let id = l.graph.inputs.len() + l.graph.nodes.len();
+            l.graph.nodes.push(FloatNode {
+                name,
+                op_type: node.op_type.clone(),
+                op,
+                inputs,
+                shape,
+                relu: false,
+            });
+            l.acts.insert(out, id);
+        }
+    }
+    Ok(())
+}
+
+fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
+    let Some(TypeValue::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Err(format!("input '{}' is not a tensor", v.name));
+    };
+    if t.elem_type != 1 {
+        return Err(format!("input '{}' is not float32 (type {})", v.name, t.elem_type));
+    }
+    let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
+    Ok(dims
+        .iter()
+        .map(|d| match d.value {
+            Some(DimValue::DimValue(n)) if n > 0 => n as usize,
+            _ => 1,
+        })
+        .collect())
+}
+
+fn load_const(t: &TensorProto) -> Result<Const, String> {
+    // FLOAT, INT32, INT64, DOUBLE: other types are refused before tract sees them.
+    if ![1, 6, 7, 11].contains(&t.data_type) {
+        return Err(format!("constant '{}' has unsupported data type {}", t.name, t.data_type));
+    }
+    let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, None)
+        .map_err(|e| format!("constant '{}': {e}", t.name))?;
+    let cast = tensor
+        .cast_to::<f64>()
+        .map_err(|e| format!("constant '{}': {e}", t.name))?;
+    let data = cast
+        .to_plain_array_view::<f64>()
+        .map_err(|e| format!("constant '{}': {e}", t.name))?
+        .iter()
+        .copied()
+        .collect();
+    Ok(Const {
+        shape: tensor.shape().to_vec(),
+        data,
+    })
+}
+
+fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map_or(default, |a| a.i)
+}
+
+fn attr_f(node: &NodeProto, name: &str, default: f32) -> f32 {
+    attr(node, name).map_or(default, |a| a.f)
+}
+
+/// The single activation input and the constants, in order.
+fn split<'a>(ops: &'a [Operand<'a>]) -> (Vec<usize>, Vec<&'a Const>) {
+    let mut acts = Vec::new();
+    let mut consts = Vec::new();
+    for o in ops {
+        match o {
+            Operand::Act(i) => acts.push(*i),
+            Operand::Const(c) => consts.push(*c),
+        }
+    }
+    (acts, consts)
+}
+
+fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
+        return Err("Gemm needs an activation A and constant weights B".into());
+    };
+    if attr_i(node, "transA", 0) != 0 {
+        return Err("transA = 1 is not supported".into());
+    }
+    let a_shape = l.shape(*a);
+    let [rows, k] = a_shape else {
+        return Err(format!("A must be 2-D, got {a_shape:?}"));
+    };
+    let [b0, b1] = b.shape[..] else {
+        return Err("B must be 2-D".into());
+    };
+    let trans_b = attr_i(node, "transB", 0) != 0;
+    let (kb, n) = if trans_b { (b1, b0) } else { (b0, b1) };
+    if kb != *k {
+        return Err(format!("A is {a_shape:?} but B is {:?}", b.shape));
+    }
+    let alpha = attr_f(node, "alpha", 1.0) as f64;
+    let beta = attr_f(node, "beta", 1.0) as f64;
+    let w = (0..n)
+        .flat_map(|o| (0..kb).map(move |i| (o, i)))
+        .map(|(o, i)| alpha * if trans_b { b.data[o * kb + i] } else { b.data[i * n + o] })
+        .collect();
+    let bias = match ops.get(2) {
+        None => vec![0.0; n],
+        Some(Operand::Const(c)) if c.data.len() == n => c.data.iter().map(|v| beta * v).collect(),
+        Some(Operand::Const(c)) if c.data.len() == 1 => vec![beta * c.data[0]; n],
+        _ => return Err("C must be a constant of N values or a scalar".into()),
+    };
+    let op = FloatOp::Linear { in_dim: kb, out_dim: n, w, b: bias };
+    Ok(Lowered::Op(op, vec![*a], vec![*rows, n]))
+}
+
+fn matmul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
+        return Err("MatMul is supported against constant weights (second input) only".into());
+    };
+    let a_shape = l.shape(*a).to_vec();
+    let [k, n] = b.shape[..] else {
+        return Err(format!("weights must be 2-D, got {:?}", b.shape));
+    };
+    if a_shape.last() != Some(&k) {
+        return Err(format!("cannot multiply {a_shape:?} by {:?}", b.shape));
+    }
+    let w = (0..n).flat_map(|o| (0..k).map(move |i| b.data[i * n + o])).collect();
+    let mut shape = a_shape;
+    if let Some(last) = shape.last_mut() {
+        *last = n;
+    }
+    let op = FloatOp::Linear { in_dim: k, out_dim: n, w, b: vec![0.0; n] };
+    Ok(Lowered::Op(op, vec![*a], shape))
+}
+
+fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String> {
+    let (acts, consts) = split(ops);
+    match (acts.as_slice(), consts.as_slice()) {
+        ([a, b], []) => {
+            let (shape, index) = broadcast(l.shape(*a), l.shape(*b))
+                .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", l.shape(*a), l.shape(*b)))?;
+            Ok(Lowered::Op(FloatOp::Add { sign, index }, vec![*a, *b], shape))
+        }
+        ([a], [c]) => {
+            let (shape, [ia, ic]) = broadcast(l.shape(*a), &c.shape)
+                .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", l.shape(*a), c.shape))?;
+            if shape.iter().product::<usize>() != ia.len() || ia.iter().enumerate().any(|(j, &i)| i as usize != j) {
+                return Err("the constant may not enlarge the activation".into());
+            }
+            let first_is_const = matches!(ops[0], Operand::Const(_));
+            if sign < 0 && first_is_const {
+                return Err("constant minus activation is not supported".into());
+            }
+            let c = ic.iter().map(|&i| sign as f64 * c.data[i as usize]).collect();
+            Ok(Lowered::Op(FloatOp::AddConst { c }, vec![*a], shape))
+        }
+        _ => Err("needs at least one activation input".into()),
+    }
+}
+
+fn add(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    add_like(l, ops, 1)
+}
+
+fn sub(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    add_like(l, ops, -1)
+}
+
+fn single(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
+    match ops.first() {
+        Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
+        _ => Err("the first input must be an activation".into()),
+    }
+}
+
+fn relu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (a, shape) = single(l, ops)?;
+    Ok(Lowered::Op(FloatOp::Relu, vec![a], shape))
+}
+
+fn identity(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (a, shape) = single(l, ops)?;
+    Ok(Lowered::Op(FloatOp::Reshape, vec![a], shape))
+}
+
+fn flatten(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (a, shape) = single(l, ops)?;
+    let rank = shape.len() as i64;
+    let axis = attr_i(node, "axis", 1);
+    let axis = if axis < 0 { axis + rank } else { axis };
+    if !(0..=rank).contains(&axis) {
+        return Err(format!("axis {axis} out of range for rank {rank}"));
+    }
+    let outer: usize = shape[..axis as usize].iter().product();
+    let inner: usize = shape[axis as usize..].iter().product();
+    Ok(Lowered::Op(FloatOp::Reshape, vec![a], vec![outer, inner]))
+}
+
+fn reshape(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (a, shape) = single(l, ops)?;
+    let Some(Operand::Const(target)) = ops.get(1) else {
+        return Err("the target shape must be a constant".into());
+    };
+    let total: usize = shape.iter().product();
+    let mut out: Vec<i64> = target.data.iter().map(|&d| d as i64).collect();
+    for (i, d) in out.iter_mut().enumerate() {
+        if *d == 0 {
+            *d = *shape.get(i).ok_or("0 in shape past the input rank")? as i64;
+        }
+    }
+    let known: i64 = out.iter().filter(|&&d| d != -1).product();
+    if let Some(d) = out.iter_mut().find(|d| **d == -1) {
+        *d = if known > 0 { total as i64 / known } else { 0 };
+    }
+    let out: Vec<usize> = out.iter().map(|&d| d.max(0) as usize).collect();
+    if out.iter().product::<usize>() != total {
+        return Err(format!("cannot reshape {shape:?} to {out:?}"));
+    }
+    Ok(Lowered::Op(FloatOp::Reshape, vec![a], out))
+}
+
+fn constant(_: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<Lowered, String> {
+    let t = attr(node, "value")
+        .and_then(|a| a.t.as_ref())
+        .ok_or("only the 'value' attribute is supported")?;
+    Ok(Lowered::Const(load_const(t)?))
+}

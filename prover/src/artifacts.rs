@@ -1,0 +1,102 @@
+//! The files of a compiled-model directory, and atomic writes.
+//!
+//! `settings.json` is for people (and is never trusted by verification); `model.zkc` is the
+//! compiled IR (magic, version, bincode); `kzg.srs`, `pk.bin` and `vk.bin` are the keys.
+
+use crate::error::{io, ProverError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use zkonnx_circuits::LayoutPlan;
+use zkonnx_circuits::Model;
+
+/// File names inside a model directory.
+pub mod names {
+    /// Human-readable settings.
+    pub const SETTINGS: &str = "settings.json";
+    /// Compiled model.
+    pub const MODEL: &str = "model.zkc";
+    /// SRS.
+    pub const SRS: &str = "kzg.srs";
+    /// Proving key.
+    pub const PK: &str = "pk.bin";
+    /// Verifying key.
+    pub const VK: &str = "vk.bin";
+}
+
+const ZKC_MAGIC: &[u8; 8] = b"ZKONNXMC";
+
+/// One node's line in the settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSummary {
+    /// Node name.
+    pub name: String,
+    /// ONNX op type.
+    pub op_type: String,
+    /// Output shape.
+    pub shape: Vec<usize>,
+    /// log2 output scale.
+    pub scale: u32,
+    /// Domain bits, if range-checked.
+    pub bits: Option<u32>,
+    /// Requant shift, if any.
+    pub shift: Option<u32>,
+    /// Rows in the circuit.
+    pub rows: usize,
+}
+
+/// `settings.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// zkonnx version that wrote the file.
+    pub zkonnx_version: String,
+    /// SHA-256 of the ONNX file.
+    pub model_hash: String,
+    /// Input visibility: "public" or "private".
+    pub input_visibility: String,
+    /// The layout plan (k, lanes, columns, rows, predicted prove time).
+    pub layout: LayoutPlan,
+    /// Inputs: name, shape, scale, domain bits.
+    pub inputs: Vec<zkonnx_circuits::InputSpec>,
+    /// Nodes with their row counts.
+    pub nodes: Vec<NodeSummary>,
+    /// Calibration report (float-vs-quantized error, per-tensor ranges).
+    pub calibration: serde_json::Value,
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Reads a file with its path in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
+    std::fs::read(path).map_err(io(path))
+}
+
+/// `model.zkc` bytes.
+pub fn model_to_bytes(model: &Model) -> Vec<u8> {
+    let mut out = ZKC_MAGIC.to_vec();
+    out.extend(bincode::serialize(model).unwrap_or_default());
+    out
+}
+
+/// Parses `model.zkc` and validates it.
+pub fn model_from_bytes(bytes: &[u8]) -> Result<Model, ProverError> {
+    let bad = |reason: String| ProverError::Malformed { what: "model.zkc".into(), reason };
+    let body = bytes.strip_prefix(ZKC_MAGIC.as_slice()).ok_or_else(|| bad("bad magic".into()))?;
+    use bincode::Options;
+    let model: Model = bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(1 << 30)
+        .deserialize(body)
+        .map_err(|e| bad(e.to_string()))?;
+    model.validate().map_err(bad)?;
+    Ok(model)
+}

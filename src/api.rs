@@ -1,0 +1,177 @@
+//! The four steps over a model directory.
+
+use crate::Error;
+use std::path::Path;
+use std::sync::Arc;
+use zkonnx_circuits::layout::{node_rows, plan};
+use zkonnx_circuits::{Model, ModelCircuit};
+use zkonnx_onnx::{calibrate, load, CompileOptions};
+use zkonnx_prover::artifacts::{self, names, NodeSummary, Settings};
+use zkonnx_prover::{keys, srs, Prover};
+use zkonnx_verifier::srs::{read_srs, write_srs};
+use zkonnx_verifier::{ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
+
+/// Compiles `model` with calibration `samples` into `out`; returns the settings written.
+pub fn compile(model: &Path, samples: &[Vec<Vec<f64>>], opts: &CompileOptions, out: &Path) -> Result<Settings, Error> {
+    let loaded = load(model)?;
+    let (ir, report) = calibrate(&loaded, samples, opts)?;
+    let layout = plan(&ir)?;
+    let nodes = ir
+        .nodes
+        .iter()
+        .map(|n| NodeSummary {
+            name: n.name.clone(),
+            op_type: n.op_type.clone(),
+            shape: n.shape.clone(),
+            scale: n.scale,
+            bits: n.op.requant().map(|r| r.bits),
+            shift: n.op.requant().map(|r| r.shift),
+            rows: node_rows(n, layout.lanes),
+        })
+        .collect();
+    let settings = Settings {
+        zkonnx_version: env!("CARGO_PKG_VERSION").into(),
+        model_hash: loaded.hash.clone(),
+        input_visibility: if opts.public_input { "public" } else { "private" }.into(),
+        layout,
+        inputs: ir.inputs.clone(),
+        nodes,
+        calibration: serde_json::to_value(&report).unwrap_or_default(),
+    };
+    std::fs::create_dir_all(out).map_err(|e| Error::Input { path: out.display().to_string(), reason: e.to_string() })?;
+    let json = serde_json::to_string_pretty(&settings).unwrap_or_default();
+    artifacts::write_atomic(&out.join(names::SETTINGS), json.as_bytes())?;
+    artifacts::write_atomic(&out.join(names::MODEL), &artifacts::model_to_bytes(&ir))?;
+    Ok(settings)
+}
+
+fn need(dir: &Path, name: &str, step: &'static str) -> Result<Vec<u8>, Error> {
+    let path = dir.join(name);
+    if !path.exists() {
+        return Err(Error::Missing { path: path.display().to_string(), step });
+    }
+    Ok(artifacts::read(&path)?)
+}
+
+/// Reads `model.zkc` and its settings-independent layout; `settings.json` is never trusted.
+fn load_model(dir: &Path) -> Result<(Arc<Model>, ModelCircuit), Error> {
+    let model = Arc::new(artifacts::model_from_bytes(&need(dir, names::MODEL, "compile")?)?);
+    let layout = plan(&model)?;
+    let circuit = ModelCircuit::new(model.clone(), layout);
+    Ok((model, circuit))
+}
+
+/// What `setup` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupSummary {
+    /// log2 rows.
+    pub k: u32,
+    /// True when the SRS was generated locally (testing only).
+    pub local_srs: bool,
+    /// SHA-256 of `vk.bin`.
+    pub vk_hash: String,
+}
+
+/// Makes the SRS (or loads `srs_file`) and the keys of the model in `dir`.
+pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error> {
+    let (model, circuit) = load_model(dir)?;
+    let k = circuit.plan().k;
+    let params = match srs_file {
+        Some(path) => srs::load_for_k(path, k)?,
+        None => srs::generate(k),
+    };
+    let (vk, pk) = keys::keygen(&params, &circuit)?;
+    let meta = |name: &str, shape: &[usize], scale: u32| TensorMeta { name: name.into(), shape: shape.to_vec(), scale };
+    let header = VkHeader {
+        model_hash: settings_hash(dir)?,
+        k,
+        params: circuit.plan().params(),
+        public_inputs: if model.public_input {
+            model.inputs.iter().map(|i| meta(&i.name, &i.shape, i.scale)).collect()
+        } else {
+            vec![]
+        },
+        outputs: model
+            .outputs
+            .iter()
+            .map(|&o| meta(&output_name(&model, o), model.shape(o), model.scale(o)))
+            .collect(),
+    };
+    let vk_bytes = VerifierKey::to_bytes(&header, &vk);
+    artifacts::write_atomic(&dir.join(names::SRS), &write_srs(&params))?;
+    artifacts::write_atomic(&dir.join(names::PK), &keys::pk_to_bytes(&pk))?;
+    artifacts::write_atomic(&dir.join(names::VK), &vk_bytes)?;
+    let vk = VerifierKey::from_bytes(&vk_bytes)?;
+    Ok(SetupSummary { k, local_srs: srs_file.is_none(), vk_hash: vk.hash })
+}
+
+fn output_name(model: &Model, id: usize) -> String {
+    match id.checked_sub(model.inputs.len()) {
+        None => model.inputs[id].name.clone(),
+        Some(n) => model.nodes[n].name.clone(),
+    }
+}
+
+/// The model hash recorded at compile time (informational; bound into vk.bin at setup).
+fn settings_hash(dir: &Path) -> Result<String, Error> {
+    let text = need(dir, names::SETTINGS, "compile")?;
+    let settings: Settings = serde_json::from_slice(&text).map_err(|e| Error::Input {
+        path: dir.join(names::SETTINGS).display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(settings.model_hash)
+}
+
+fn load_srs(dir: &Path) -> Result<Srs, Error> {
+    Ok(read_srs(&need(dir, names::SRS, "setup")?)?)
+}
+
+/// Loads everything proving needs, once.
+pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
+    let (model, circuit) = load_model(dir)?;
+    let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
+    let srs = load_srs(dir)?;
+    let pk = keys::pk_from_bytes(&need(dir, names::PK, "setup")?, &circuit)?;
+    Ok(Prover { model, circuit, srs, pk, vk })
+}
+
+/// Proves one input with the keys in `dir`.
+pub fn prove(dir: &Path, inputs: &[Vec<f64>]) -> Result<ProofFile, Error> {
+    Ok(load_prover(dir)?.prove(inputs)?)
+}
+
+/// The verifying side of a model directory: `vk.bin` and the SRS.
+pub struct LoadedVerifier {
+    /// The SRS.
+    pub srs: Srs,
+    /// The verifying key.
+    pub vk: VerifierKey,
+}
+
+impl LoadedVerifier {
+    /// Verifies one proof.
+    pub fn verify(&self, proof: &ProofFile) -> Result<Verified, Error> {
+        Ok(zkonnx_verifier::verify(&self.srs, &self.vk, proof)?)
+    }
+}
+
+/// Loads `vk.bin` and `kzg.srs` from `dir`.
+pub fn load_verifier(dir: &Path) -> Result<LoadedVerifier, Error> {
+    let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
+    let srs = load_srs(dir)?;
+    Ok(LoadedVerifier { srs, vk })
+}
+
+/// Verifies `proof` with the keys in `dir`; returns what it proves.
+pub fn verify(dir: &Path, proof: &ProofFile) -> Result<Verified, Error> {
+    load_verifier(dir)?.verify(proof)
+}
+
+/// Reads a `proof.json`.
+pub fn read_proof(path: &Path) -> Result<ProofFile, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| zkonnx_verifier::VerifyError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(ProofFile::from_json(&text)?)
+}
