@@ -3,19 +3,25 @@
 use crate::Error;
 use std::path::Path;
 use std::sync::Arc;
-use zkonnx_circuits::layout::{node_rows, plan};
+use zkonnx_circuits::layout::{node_rows, plan_with, CostModel};
 use zkonnx_circuits::{Model, ModelCircuit};
 use zkonnx_onnx::{calibrate, load, CompileOptions};
+use zkonnx_prover::artifacts::Compiled;
 use zkonnx_prover::artifacts::{self, names, NodeSummary, Settings};
 use zkonnx_prover::{keys, srs, Prover};
 use zkonnx_verifier::srs::{read_srs, write_srs};
 use zkonnx_verifier::{ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
 
 /// Compiles `model` with calibration `samples` into `out`; returns the settings written.
-pub fn compile(model: &Path, samples: &[Vec<Vec<f64>>], opts: &CompileOptions, out: &Path) -> Result<Settings, Error> {
+pub fn compile(
+    model: &Path,
+    samples: &[Vec<Vec<f64>>],
+    opts: &CompileOptions,
+    out: &Path,
+) -> Result<Settings, Error> {
     let loaded = load(model)?;
     let (ir, report) = calibrate(&loaded, samples, opts)?;
-    let layout = plan(&ir)?;
+    let layout = plan_with(&ir, &CostModel::default(), opts.lanes)?;
     let nodes = ir
         .nodes
         .iter()
@@ -32,31 +38,50 @@ pub fn compile(model: &Path, samples: &[Vec<Vec<f64>>], opts: &CompileOptions, o
     let settings = Settings {
         zkonnx_version: env!("CARGO_PKG_VERSION").into(),
         model_hash: loaded.hash.clone(),
-        input_visibility: if opts.public_input { "public" } else { "private" }.into(),
+        input_visibility: if opts.public_input {
+            "public"
+        } else {
+            "private"
+        }
+        .into(),
         layout,
         inputs: ir.inputs.clone(),
         nodes,
         calibration: serde_json::to_value(&report).unwrap_or_default(),
     };
-    std::fs::create_dir_all(out).map_err(|e| Error::Input { path: out.display().to_string(), reason: e.to_string() })?;
+    std::fs::create_dir_all(out).map_err(|e| Error::Input {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let json = serde_json::to_string_pretty(&settings).unwrap_or_default();
     artifacts::write_atomic(&out.join(names::SETTINGS), json.as_bytes())?;
-    artifacts::write_atomic(&out.join(names::MODEL), &artifacts::model_to_bytes(&ir))?;
+    let compiled = Compiled {
+        model: ir,
+        lanes: settings.layout.lanes,
+    };
+    artifacts::write_atomic(
+        &out.join(names::MODEL),
+        &artifacts::model_to_bytes(&compiled),
+    )?;
     Ok(settings)
 }
 
 fn need(dir: &Path, name: &str, step: &'static str) -> Result<Vec<u8>, Error> {
     let path = dir.join(name);
     if !path.exists() {
-        return Err(Error::Missing { path: path.display().to_string(), step });
+        return Err(Error::Missing {
+            path: path.display().to_string(),
+            step,
+        });
     }
     Ok(artifacts::read(&path)?)
 }
 
 /// Reads `model.zkc` and its settings-independent layout; `settings.json` is never trusted.
 fn load_model(dir: &Path) -> Result<(Arc<Model>, ModelCircuit), Error> {
-    let model = Arc::new(artifacts::model_from_bytes(&need(dir, names::MODEL, "compile")?)?);
-    let layout = plan(&model)?;
+    let compiled = artifacts::model_from_bytes(&need(dir, names::MODEL, "compile")?)?;
+    let model = Arc::new(compiled.model);
+    let layout = plan_with(&model, &CostModel::default(), Some(compiled.lanes))?;
     let circuit = ModelCircuit::new(model.clone(), layout);
     Ok((model, circuit))
 }
@@ -81,13 +106,21 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
         None => srs::generate(k),
     };
     let (vk, pk) = keys::keygen(&params, &circuit)?;
-    let meta = |name: &str, shape: &[usize], scale: u32| TensorMeta { name: name.into(), shape: shape.to_vec(), scale };
+    let meta = |name: &str, shape: &[usize], scale: u32| TensorMeta {
+        name: name.into(),
+        shape: shape.to_vec(),
+        scale,
+    };
     let header = VkHeader {
         model_hash: settings_hash(dir)?,
         k,
         params: circuit.plan().params(),
         public_inputs: if model.public_input {
-            model.inputs.iter().map(|i| meta(&i.name, &i.shape, i.scale)).collect()
+            model
+                .inputs
+                .iter()
+                .map(|i| meta(&i.name, &i.shape, i.scale))
+                .collect()
         } else {
             vec![]
         },
@@ -102,7 +135,11 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
     artifacts::write_atomic(&dir.join(names::PK), &keys::pk_to_bytes(&pk))?;
     artifacts::write_atomic(&dir.join(names::VK), &vk_bytes)?;
     let vk = VerifierKey::from_bytes(&vk_bytes)?;
-    Ok(SetupSummary { k, local_srs: srs_file.is_none(), vk_hash: vk.hash })
+    Ok(SetupSummary {
+        k,
+        local_srs: srs_file.is_none(),
+        vk_hash: vk.hash,
+    })
 }
 
 fn output_name(model: &Model, id: usize) -> String {
@@ -132,7 +169,13 @@ pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
     let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
     let srs = load_srs(dir)?;
     let pk = keys::pk_from_bytes(&need(dir, names::PK, "setup")?, &circuit)?;
-    Ok(Prover { model, circuit, srs, pk, vk })
+    Ok(Prover {
+        model,
+        circuit,
+        srs,
+        pk,
+        vk,
+    })
 }
 
 /// Proves one input with the keys in `dir`.

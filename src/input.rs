@@ -45,8 +45,13 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        assert_eq!(parse_input(r#"{"input_data": [[1, 2.5]]}"#).unwrap(), vec![vec![1.0, 2.5]]);
-        assert!(parse_input(r#"{"input_data": [[1, "x"]]}"#).unwrap_err().contains("not a number"));
+        assert_eq!(
+            parse_input(r#"{"input_data": [[1, 2.5]]}"#).unwrap(),
+            vec![vec![1.0, 2.5]]
+        );
+        assert!(parse_input(r#"{"input_data": [[1, "x"]]}"#)
+            .unwrap_err()
+            .contains("not a number"));
         assert!(parse_input("{").unwrap_err().contains("JSON"));
         assert!(parse_input(r#"{"data": []}"#).is_err());
     }

@@ -22,10 +22,14 @@
 //! ```
 
 mod api;
+pub mod batch;
 mod error;
 mod input;
 
-pub use api::{compile, load_prover, load_verifier, prove, read_proof, setup, verify, LoadedVerifier, SetupSummary};
+pub use api::{
+    compile, load_prover, load_verifier, prove, read_proof, setup, verify, LoadedVerifier,
+    SetupSummary,
+};
 pub use error::Error;
 pub use input::{parse_input, read_input};
 pub use zkonnx_onnx::{CalibrationReport, CompileOptions};

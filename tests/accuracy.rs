@@ -3,6 +3,8 @@
 //! Tolerance: every output within 1% of the largest float output magnitude, and (for the
 //! classifier) the same argmax. Inputs 5..10 were not used for calibration.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -19,8 +21,14 @@ fn check(model: &str, dir: &std::path::Path, classifier: bool) {
         let float = tract.run(input).unwrap();
         for (p, f) in proven.iter().zip(&float) {
             let largest = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            let worst = p.iter().zip(f).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            assert!(worst <= 0.01 * largest, "{model}: error {worst} > 1% of {largest}");
+            let worst = p
+                .iter()
+                .zip(f)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                worst <= 0.01 * largest,
+                "{model}: error {worst} > 1% of {largest}"
+            );
             if classifier {
                 assert_eq!(argmax(p), argmax(f), "{model}: argmax differs");
             }

@@ -1,5 +1,7 @@
 //! Bad models and inputs give clear one-line errors.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -7,7 +9,9 @@ use zkonnx::CompileOptions;
 
 fn compile_err(model: &std::path::Path, samples: &[Vec<Vec<f64>>]) -> String {
     let dir = temp_dir("bad");
-    let msg = zkonnx::compile(model, samples, &CompileOptions::default(), &dir).unwrap_err().to_string();
+    let msg = zkonnx::compile(model, samples, &CompileOptions::default(), &dir)
+        .unwrap_err()
+        .to_string();
     assert!(!msg.contains('\n'), "multi-line: {msg}");
     msg
 }
@@ -22,7 +26,13 @@ fn missing_onnx_file() {
 fn corrupt_onnx_file() {
     let dir = temp_dir("corrupt");
     let path = dir.join("corrupt.onnx");
-    std::fs::write(&path, (0..4000u32).map(|i| (i * 2654435761u32 >> 13) as u8).collect::<Vec<_>>()).unwrap();
+    std::fs::write(
+        &path,
+        (0..4000u32)
+            .map(|i| (i.wrapping_mul(2654435761u32) >> 13) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let msg = compile_err(&path, &inputs("linreg", 1));
     assert!(msg.contains("not a valid ONNX model"), "{msg}");
     std::fs::write(&path, b"").unwrap();
@@ -31,27 +41,44 @@ fn corrupt_onnx_file() {
 
 #[test]
 fn unsupported_op_names_op_and_node() {
-    let msg = compile_err(&fixture("unsupported/model.onnx"), &inputs("unsupported", 1));
-    assert!(msg.contains("'Sigmoid'") && msg.contains("'squash'"), "{msg}");
+    let msg = compile_err(
+        &fixture("unsupported/model.onnx"),
+        &inputs("unsupported", 1),
+    );
+    assert!(
+        msg.contains("'Sigmoid'") && msg.contains("'squash'"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn wrong_input_length() {
     let msg = compile_err(&fixture("linreg/model.onnx"), &[vec![vec![1.0; 9]]]);
-    assert!(msg.contains("needs 10 values") && msg.contains("got 9"), "{msg}");
+    assert!(
+        msg.contains("needs 10 values") && msg.contains("got 9"),
+        "{msg}"
+    );
     let dir = linreg();
-    let msg = zkonnx::prove(dir, &[vec![0.0; 11]]).unwrap_err().to_string();
+    let msg = zkonnx::prove(dir, &[vec![0.0; 11]])
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("got 11"), "{msg}");
 }
 
 #[test]
 fn non_numeric_input() {
     let msg = zkonnx::parse_input(r#"{"input_data": [[1, "two", 3]]}"#).unwrap_err();
-    assert!(msg.contains("input_data[0][1]") && msg.contains("not a number"), "{msg}");
+    assert!(
+        msg.contains("input_data[0][1]") && msg.contains("not a number"),
+        "{msg}"
+    );
     let dir = temp_dir("json");
     let path = dir.join("bad.json");
     std::fs::write(&path, "{\"input_data\": [[1, 2,").unwrap();
-    assert!(zkonnx::read_input(&path).unwrap_err().to_string().contains("not valid JSON"));
+    assert!(zkonnx::read_input(&path)
+        .unwrap_err()
+        .to_string()
+        .contains("not valid JSON"));
 }
 
 #[test]
@@ -59,12 +86,17 @@ fn input_outside_calibrated_domain_names_the_node() {
     let mut input = inputs("linreg", 1)[0].clone();
     input[0][3] *= 1000.0;
     let msg = zkonnx::prove(linreg(), &input).unwrap_err().to_string();
-    assert!(msg.contains("outside its calibrated domain") && msg.contains("'input'"), "{msg}");
+    assert!(
+        msg.contains("outside its calibrated domain") && msg.contains("'input'"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn steps_out_of_order_say_what_to_run() {
     let dir = temp_dir("empty");
-    let msg = zkonnx::prove(&dir, &inputs("linreg", 1)[0]).unwrap_err().to_string();
+    let msg = zkonnx::prove(&dir, &inputs("linreg", 1)[0])
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("run `zkonnx compile` first"), "{msg}");
 }

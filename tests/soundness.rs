@@ -1,6 +1,8 @@
 //! End-to-end soundness: altered proofs, other models' keys and corrupt files are rejected
 //! with errors (never panics), and settings.json cannot change what a proof says.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -31,7 +33,8 @@ fn changed_public_output_is_rejected() {
     let mut p = proof(mlp(), "digits_mlp", 0);
     let col = &mut p.instances[0];
     let last = col.len() - 1;
-    let bumped = zkonnx::crates::verifier::proof_file::fr_from_hex(&col[last]).unwrap() + Fr::from(1u64);
+    let bumped =
+        zkonnx::crates::verifier::proof_file::fr_from_hex(&col[last]).unwrap() + Fr::from(1u64);
     col[last] = fr_to_hex(&bumped);
     assert!(matches!(verify_err(mlp(), &p), VerifyError::InvalidProof));
 }
@@ -40,39 +43,88 @@ fn changed_public_output_is_rejected() {
 fn proof_for_another_input_is_rejected() {
     let a = proof(mlp(), "digits_mlp", 0);
     let b = proof(mlp(), "digits_mlp", 1);
-    let mixed = ProofFile { instances: b.instances.clone(), ..a };
-    assert!(matches!(verify_err(mlp(), &mixed), VerifyError::InvalidProof));
+    let mixed = ProofFile {
+        instances: b.instances.clone(),
+        ..a
+    };
+    assert!(matches!(
+        verify_err(mlp(), &mixed),
+        VerifyError::InvalidProof
+    ));
 }
 
 #[test]
 fn another_models_vk_is_rejected() {
     let p = proof(mlp(), "digits_mlp", 0);
-    assert!(matches!(verify_err(linreg(), &p), VerifyError::WrongModel { .. }));
+    assert!(matches!(
+        verify_err(linreg(), &p),
+        VerifyError::WrongModel { .. }
+    ));
     // Even with the hash forged to match, the key does not accept the proof.
     let other = zkonnx::load_verifier(linreg()).unwrap();
-    let forged = ProofFile { vk_hash: other.vk.hash.clone(), ..p.clone() };
-    assert!(matches!(verify_err(linreg(), &forged), VerifyError::InstanceCount { .. }));
+    let forged = ProofFile {
+        vk_hash: other.vk.hash.clone(),
+        ..p.clone()
+    };
+    assert!(matches!(
+        verify_err(linreg(), &forged),
+        VerifyError::InstanceCount { .. }
+    ));
     let lin = proof(linreg(), "linreg", 0);
-    let forged = ProofFile { vk_hash: other.vk.hash.clone(), instances: lin.instances.clone(), ..p };
-    assert!(matches!(verify_err(linreg(), &forged), VerifyError::InvalidProof));
+    let forged = ProofFile {
+        vk_hash: other.vk.hash.clone(),
+        instances: lin.instances.clone(),
+        ..p
+    };
+    assert!(matches!(
+        verify_err(linreg(), &forged),
+        VerifyError::InvalidProof
+    ));
 }
 
 #[test]
 fn truncated_or_malformed_proof_is_rejected() {
     let p = proof(linreg(), "linreg", 0);
-    let short = ProofFile { proof: p.proof[..p.proof.len() / 2].to_string(), ..p.clone() };
-    assert!(matches!(verify_err(linreg(), &short), VerifyError::InvalidProof | VerifyError::MalformedProof(_)));
-    let longer = ProofFile { proof: format!("{}00", p.proof), ..p.clone() };
-    assert!(matches!(verify_err(linreg(), &longer), VerifyError::InvalidProof));
+    let short = ProofFile {
+        proof: p.proof[..p.proof.len() / 2].to_string(),
+        ..p.clone()
+    };
+    assert!(matches!(
+        verify_err(linreg(), &short),
+        VerifyError::InvalidProof | VerifyError::MalformedProof(_)
+    ));
+    let longer = ProofFile {
+        proof: format!("{}00", p.proof),
+        ..p.clone()
+    };
+    assert!(matches!(
+        verify_err(linreg(), &longer),
+        VerifyError::InvalidProof
+    ));
     let mut flipped = p.clone();
     let mut bytes = flipped.proof_bytes().unwrap();
     bytes[100] ^= 1;
     flipped.proof = format!("0x{}", hex_encode(&bytes));
-    assert!(matches!(verify_err(linreg(), &flipped), VerifyError::InvalidProof));
-    let bad_hex = ProofFile { proof: "0xzz".into(), ..p.clone() };
-    assert!(matches!(verify_err(linreg(), &bad_hex), VerifyError::MalformedProof(_)));
-    let other_transcript = ProofFile { transcript: "blake2b".into(), ..p };
-    assert!(matches!(verify_err(linreg(), &other_transcript), VerifyError::WrongTranscript(_)));
+    assert!(matches!(
+        verify_err(linreg(), &flipped),
+        VerifyError::InvalidProof
+    ));
+    let bad_hex = ProofFile {
+        proof: "0xzz".into(),
+        ..p.clone()
+    };
+    assert!(matches!(
+        verify_err(linreg(), &bad_hex),
+        VerifyError::MalformedProof(_)
+    ));
+    let other_transcript = ProofFile {
+        transcript: "blake2b".into(),
+        ..p
+    };
+    assert!(matches!(
+        verify_err(linreg(), &other_transcript),
+        VerifyError::WrongTranscript(_)
+    ));
     assert!(ProofFile::from_json("{\"version\": 1").is_err());
 }
 
@@ -119,7 +171,10 @@ fn corrupt_vk_and_srs_are_errors() {
         *b = (i * 31 % 256) as u8;
     }
     let dir = with_file(linreg(), "kzg.srs", &junk);
-    assert!(zkonnx::verify(&dir, &p).unwrap_err().to_string().contains("malformed SRS"));
+    assert!(zkonnx::verify(&dir, &p)
+        .unwrap_err()
+        .to_string()
+        .contains("malformed SRS"));
 }
 
 #[test]
@@ -132,7 +187,10 @@ fn editing_settings_does_not_change_verified_outputs() {
     let dir = with_file(linreg(), "settings.json", edited.as_bytes());
     assert_eq!(zkonnx::verify(&dir, &p).unwrap(), honest);
     // The outputs field of proof.json is not trusted either.
-    let lying = ProofFile { outputs: vec![vec![1e6]], ..p };
+    let lying = ProofFile {
+        outputs: vec![vec![1e6]],
+        ..p
+    };
     assert_eq!(zkonnx::verify(linreg(), &lying).unwrap(), honest);
 }
 
@@ -148,7 +206,10 @@ fn public_input_is_in_the_instances_and_bound() {
     }
     let mut changed = p.clone();
     changed.instances[0][0] = fr_to_hex(&Fr::from(5u64));
-    assert!(matches!(verify_err(&dir, &changed), VerifyError::InvalidProof));
+    assert!(matches!(
+        verify_err(&dir, &changed),
+        VerifyError::InvalidProof
+    ));
 }
 
 #[test]
@@ -159,11 +220,20 @@ fn ceremony_srs_file_is_loaded_and_downsized() {
     let file = dir.join("ceremony.srs");
     std::fs::write(&file, zkonnx::crates::verifier::srs::write_srs(&big)).unwrap();
     let opts = zkonnx::CompileOptions::default();
-    zkonnx::compile(&fixture("linreg/model.onnx"), &inputs("linreg", 3), &opts, &dir).unwrap();
+    zkonnx::compile(
+        &fixture("linreg/model.onnx"),
+        &inputs("linreg", 3),
+        &opts,
+        &dir,
+    )
+    .unwrap();
     let s = zkonnx::setup(&dir, Some(&file)).unwrap();
     assert!(!s.local_srs);
     let p = zkonnx::prove(&dir, &inputs("linreg", 1)[0]).unwrap();
     zkonnx::verify(&dir, &p).unwrap();
     std::fs::write(&file, b"not an srs").unwrap();
-    assert!(zkonnx::setup(&dir, Some(&file)).unwrap_err().to_string().contains("malformed SRS"));
+    assert!(zkonnx::setup(&dir, Some(&file))
+        .unwrap_err()
+        .to_string()
+        .contains("malformed SRS"));
 }

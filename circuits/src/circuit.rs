@@ -74,7 +74,11 @@ impl ModelCircuit {
     }
 
     /// Assigns inputs and nodes; returns the cells bound to the instance column, in order.
-    fn assign(&self, config: &ModelConfig, region: &mut Region<'_, Fr>) -> Result<Vec<Cell>, Error> {
+    fn assign(
+        &self,
+        config: &ModelConfig,
+        region: &mut Region<'_, Fr>,
+    ) -> Result<Vec<Cell>, Error> {
         let model = &*self.model;
         let trace = self.trace.as_deref();
         let mut ctx = LayoutCtx {
@@ -102,9 +106,15 @@ impl ModelCircuit {
         }
         for node in &model.nodes {
             let ins: Vec<&[Cell]> = node.inputs.iter().map(|&i| cells[i].as_slice()).collect();
-            let vals: Option<Vec<&[i128]>> =
-                trace.map(|t| node.inputs.iter().map(|&i| t.tensors[i].as_slice()).collect());
-            let out = node.op.layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
+            let vals: Option<Vec<&[i128]>> = trace.map(|t| {
+                node.inputs
+                    .iter()
+                    .map(|&i| t.tensors[i].as_slice())
+                    .collect()
+            });
+            let out = node
+                .op
+                .layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
             cells.push(out);
         }
         if ctx.row > self.plan.rows {
@@ -131,7 +141,10 @@ impl Circuit<Fr> for ModelCircuit {
         self.plan.params()
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> ModelConfig {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        params: CircuitParams,
+    ) -> ModelConfig {
         let advice: Vec<_> = (0..advice_columns(params.lanes))
             .map(|_| meta.advice_column())
             .collect();
@@ -154,12 +167,23 @@ impl Circuit<Fr> for ModelCircuit {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        Self::configure_with_params(meta, CircuitParams { lanes: 8, limb_bits: 8 })
+        Self::configure_with_params(
+            meta,
+            CircuitParams {
+                lanes: 8,
+                limb_bits: 8,
+            },
+        )
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
         config.table.load(&mut layouter, &self.plan.widths)?;
-        let public = layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
+        let public =
+            layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
         for (row, cell) in public.into_iter().enumerate() {
             layouter.constrain_instance(cell, config.instance, row);
         }

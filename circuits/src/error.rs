@@ -58,7 +58,9 @@ pub enum CircuitError {
         max_k: u32,
     },
     /// A shift or domain is wider than two lookup limbs can range-check.
-    #[error("node '{node}' needs a {bits}-bit range check, wider than the supported {max_bits} bits")]
+    #[error(
+        "node '{node}' needs a {bits}-bit range check, wider than the supported {max_bits} bits"
+    )]
     RangeTooWide {
         /// Node name.
         node: String,

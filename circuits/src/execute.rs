@@ -67,7 +67,11 @@ pub fn execute(model: &Model, inputs: Vec<Vec<i128>>) -> Result<Trace, EvalError
 impl Trace {
     /// The quantized graph outputs.
     pub fn outputs(&self, model: &Model) -> Vec<Vec<i128>> {
-        model.outputs.iter().map(|&o| self.tensors[o].clone()).collect()
+        model
+            .outputs
+            .iter()
+            .map(|&o| self.tensors[o].clone())
+            .collect()
     }
 
     /// The graph outputs as floats.
@@ -75,7 +79,12 @@ impl Trace {
         model
             .outputs
             .iter()
-            .map(|&o| self.tensors[o].iter().map(|&q| dequantize(q, model.scale(o))).collect())
+            .map(|&o| {
+                self.tensors[o]
+                    .iter()
+                    .map(|&q| dequantize(q, model.scale(o)))
+                    .collect()
+            })
             .collect()
     }
 

@@ -129,7 +129,10 @@ impl Model {
 
     /// Every requantization in the model, with the name of the node (or input) it belongs to.
     pub fn requants(&self) -> Vec<(String, Requant)> {
-        let inputs = self.inputs.iter().map(|i| (i.name.clone(), input_requant(i)));
+        let inputs = self
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), input_requant(i)));
         let nodes = self
             .nodes
             .iter()

@@ -26,9 +26,18 @@ pub const LOOKUPS: usize = 4;
 /// Lane widths the planner considers.
 pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
 
-/// Measured prove-time coefficients, in microseconds per row of the domain.
+/// Measured prove-time coefficients (microseconds per row of the domain, plus a per-proof
+/// constant), the on-chain gas model, and the exchange rate the planner trades them at.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CostModel {
+    /// Per-proof constant (transcript, multi-open, thread start-up), seconds.
+    pub per_proof_s: f64,
+    /// Gas of an EVM verification besides the committed polynomials (tx + pairings).
+    pub gas_base: u64,
+    /// Gas per committed polynomial the verifier touches.
+    pub gas_per_commitment: u64,
+    /// Seconds of prove time the planner would pay to save one million gas.
+    pub seconds_per_mgas: f64,
     /// Cost independent of columns.
     pub base_us: f64,
     /// Per advice column.
@@ -42,6 +51,10 @@ pub struct CostModel {
 impl Default for CostModel {
     fn default() -> Self {
         Self {
+            per_proof_s: 0.11,
+            gas_base: 134_000,
+            gas_per_commitment: 6_400,
+            seconds_per_mgas: 1.0,
             base_us: 28.0,
             per_advice_us: 3.2,
             first_lookup_us: 44.0,
@@ -59,8 +72,36 @@ impl CostModel {
             self.first_lookup_us + self.more_lookup_us * (lookups - 1) as f64
         };
         let per_row = self.base_us + self.per_advice_us * advice as f64 + lookup;
-        (1u64 << k) as f64 * per_row * 1e-6
+        self.per_proof_s + (1u64 << k) as f64 * per_row * 1e-6
     }
+
+    /// Predicted gas of one on-chain verification.
+    pub fn gas(&self, commitments: usize) -> u64 {
+        self.gas_base + self.gas_per_commitment * commitments as u64
+    }
+
+    /// What the planner minimizes: prove seconds plus gas at the exchange rate.
+    pub fn objective(&self, prove_s: f64, gas: u64) -> f64 {
+        prove_s + self.seconds_per_mgas * gas as f64 / 1e6
+    }
+}
+
+/// Committed polynomials an EVM verifier reads for these params: advice, fixed (selectors
+/// compressed to about one column per two), permutation sigmas and products, three per
+/// lookup, and the quotient pieces.
+pub fn commitments(params: CircuitParams) -> usize {
+    use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+    let mut cs = ConstraintSystem::<crate::Fr>::default();
+    let _ = crate::ModelCircuit::configure_with_params(&mut cs, params);
+    let degree = cs.degree().max(3);
+    let perm = cs.permutation().get_columns().len();
+    cs.num_advice_columns()
+        + cs.num_fixed_columns()
+        + cs.num_selectors().div_ceil(2)
+        + perm
+        + perm.div_ceil(degree - 2)
+        + 3 * cs.lookups().len()
+        + degree
 }
 
 /// How the model is laid out.
@@ -87,6 +128,10 @@ pub struct LayoutPlan {
     pub instances: usize,
     /// The cost model's prediction of prove time, in seconds.
     pub predicted_prove_s: f64,
+    /// Committed polynomials an EVM verifier reads.
+    pub commitments: usize,
+    /// The cost model's prediction of on-chain verification gas.
+    pub predicted_gas: u64,
 }
 
 impl LayoutPlan {
@@ -118,7 +163,12 @@ pub fn node_rows(node: &crate::ir::Node, lanes: usize) -> usize {
 /// Rows the model takes with `lanes`-wide dot products (inputs get one requant row each).
 pub fn rows(model: &Model, lanes: usize) -> usize {
     let inputs: usize = model.inputs.iter().map(|i| i.len()).sum();
-    inputs + model.nodes.iter().map(|n| node_rows(n, lanes)).sum::<usize>()
+    inputs
+        + model
+            .nodes
+            .iter()
+            .map(|n| node_rows(n, lanes))
+            .sum::<usize>()
 }
 
 /// The widest range check in the model, checked against [`MAX_BITS`].
@@ -153,11 +203,16 @@ pub fn widths(model: &Model, b: u32) -> BTreeSet<u32> {
 
 /// Plans the layout with the default cost model.
 pub fn plan(model: &Model) -> Result<LayoutPlan, CircuitError> {
-    plan_with(model, &CostModel::default())
+    plan_with(model, &CostModel::default(), None)
 }
 
 /// Plans the layout: the cheapest (lanes, k, b) by the cost model.
-pub fn plan_with(model: &Model, cost: &CostModel) -> Result<LayoutPlan, CircuitError> {
+/// `lanes` forces a lane width instead of letting the cost model choose.
+pub fn plan_with(
+    model: &Model,
+    cost: &CostModel,
+    lanes: Option<usize>,
+) -> Result<LayoutPlan, CircuitError> {
     let widest = max_width(model)?;
     let instances = model.outputs.iter().map(|&o| model.len(o)).sum::<usize>()
         + if model.public_input {
@@ -166,12 +221,17 @@ pub fn plan_with(model: &Model, cost: &CostModel) -> Result<LayoutPlan, CircuitE
             0
         };
     let mut best: Option<LayoutPlan> = None;
-    for lanes in LANE_CHOICES {
+    let choices: Vec<usize> = match lanes {
+        Some(l) => vec![l],
+        None => LANE_CHOICES.to_vec(),
+    };
+    for lanes in choices {
         let rows = rows(model, lanes).max(instances);
         let Some(plan) = fit(model, lanes, rows, widest, instances, cost) else {
             continue;
         };
-        if best.as_ref().is_none_or(|b| plan.predicted_prove_s < b.predicted_prove_s) {
+        let score = |p: &LayoutPlan| cost.objective(p.predicted_prove_s, p.predicted_gas);
+        if best.as_ref().is_none_or(|b| score(&plan) < score(b)) {
             best = Some(plan);
         }
     }
@@ -200,7 +260,13 @@ fn fit(
             let table = table_rows(&widths);
             if table <= usable {
                 let advice = advice_columns(lanes);
+                let commitments = commitments(CircuitParams {
+                    lanes,
+                    limb_bits: b,
+                });
                 return Some(LayoutPlan {
+                    commitments,
+                    predicted_gas: cost.gas(commitments),
                     k,
                     lanes,
                     limb_bits: b,

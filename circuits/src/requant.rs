@@ -103,7 +103,11 @@ mod tests {
 
     #[test]
     fn out_of_domain_names_the_node() {
-        let rq = Requant { shift: 0, bits: 4, relu: false };
+        let rq = Requant {
+            shift: 0,
+            bits: 4,
+            relu: false,
+        };
         assert!(rq.apply(15, "a").is_ok());
         assert!(rq.apply(-16, "a").is_ok());
         let err = rq.apply(16, "dense_1").unwrap_err();

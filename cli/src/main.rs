@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zkonnx::{names, CompileOptions, ProofFile};
 
+/// Prints a line to stdout; a closed pipe (`zkonnx … | head`) is not an error worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Prove ONNX model inference in zero knowledge (halo2, KZG on BN254).
 #[derive(Parser)]
 #[command(name = "zkonnx", version, about, long_about = None)]
@@ -32,6 +40,9 @@ enum Command {
         /// Make the input public (placed in the instances before the outputs).
         #[arg(long)]
         public_input: bool,
+        /// Force the dot-product width (4, 6, 8, 12, 16, 24 or 32); default: the cost model chooses.
+        #[arg(long)]
+        lanes: Option<usize>,
     },
     /// Make the SRS and the proving and verifying keys.
     Setup {
@@ -58,6 +69,28 @@ enum Command {
         /// The proof.
         proof: PathBuf,
     },
+    /// Prove many inputs (a folder of *.json or one .jsonl) with keys loaded once, in parallel.
+    /// Proofs are written atomically as OUT/<stem>.proof.json (or <stem>.<line>.proof.json);
+    /// a rerun skips inputs whose proof exists and verifies; OUT/summary.json lists every input.
+    ProveBatch {
+        /// Model directory.
+        dir: PathBuf,
+        /// A folder of *.json input files, or one .jsonl file (one input per line).
+        inputs: PathBuf,
+        /// Output folder for the proofs and summary.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Proofs run at once (default: from the core count and the memory a proof needs).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Verify every *.proof.json in a folder; exits 0 if and only if all are valid.
+    VerifyBatch {
+        /// Model directory.
+        dir: PathBuf,
+        /// Folder of proofs.
+        proofs: PathBuf,
+    },
     /// Compile (calibrating on the input), set up, prove and verify in one go.
     Run {
         /// The ONNX model.
@@ -75,18 +108,23 @@ enum Command {
 
 fn spinner(msg: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(Duration::from_millis(100));
     pb
 }
 
-fn compile(model: &Path, samples: &[PathBuf], out: &Path, public_input: bool) -> Result<()> {
-    let samples = samples.iter().map(|p| zkonnx::read_input(p)).collect::<Result<Vec<_>, _>>()?;
-    let opts = CompileOptions { public_input, ..Default::default() };
+fn compile(model: &Path, samples: &[PathBuf], out: &Path, opts: CompileOptions) -> Result<()> {
+    let samples = samples
+        .iter()
+        .map(|p| zkonnx::read_input(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let s = zkonnx::compile(model, &samples, &opts, out)?;
     let l = &s.layout;
-    println!(
+    out!(
         "compiled {} → {}: k = {}, {} rows, {} advice columns, {}-lane dot products, predicted prove {:.3} s",
         model.display(),
         out.display(),
@@ -98,7 +136,7 @@ fn compile(model: &Path, samples: &[PathBuf], out: &Path, public_input: bool) ->
     );
     if let Some(outs) = s.calibration.get("outputs").and_then(|o| o.as_array()) {
         for o in outs {
-            println!(
+            out!(
                 "calibration: output '{}' max |quantized - float| = {:.5} ({:.3}% of the largest output)",
                 o["name"].as_str().unwrap_or("?"),
                 o["max_abs_error"].as_f64().unwrap_or(f64::NAN),
@@ -118,7 +156,12 @@ fn setup(dir: &Path, srs: Option<&Path>) -> Result<()> {
     let s = zkonnx::setup(dir, srs);
     pb.finish_and_clear();
     let s = s?;
-    println!("setup done in {:.2} s: k = {}, vk_hash {}", t.elapsed().as_secs_f64(), s.k, s.vk_hash);
+    out!(
+        "setup done in {:.2} s: k = {}, vk_hash {}",
+        t.elapsed().as_secs_f64(),
+        s.k,
+        s.vk_hash
+    );
     Ok(())
 }
 
@@ -131,7 +174,11 @@ fn prove(dir: &Path, input: &Path, out: &Path) -> Result<ProofFile> {
     pb.finish_and_clear();
     let proof = proof?;
     zkonnx::crates::prover::artifacts::write_atomic(out, proof.to_json().as_bytes())?;
-    println!("proof written to {} in {:.3} s", out.display(), t.elapsed().as_secs_f64());
+    out!(
+        "proof written to {} in {:.3} s",
+        out.display(),
+        t.elapsed().as_secs_f64()
+    );
     Ok(proof)
 }
 
@@ -139,14 +186,94 @@ fn verify(dir: &Path, proof: &Path) -> Result<()> {
     let proof = zkonnx::read_proof(proof)?;
     let t = Instant::now();
     let v = zkonnx::verify(dir, &proof)?;
-    println!("proof is valid ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
+    out!("proof is valid ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
     for (i, x) in v.public_inputs.iter().enumerate() {
-        println!("public input {i}: {}", fmt(x));
+        out!("public input {i}: {}", fmt(x));
     }
     for (i, y) in v.outputs.iter().enumerate() {
-        println!("output {i}: {}", fmt(y));
+        out!("output {i}: {}", fmt(y));
     }
     Ok(())
+}
+
+fn prove_batch(dir: &Path, inputs: &Path, out: &Path, jobs: Option<usize>) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use zkonnx::batch::{collect_inputs, prove_batch, Status, SUMMARY};
+    let items = collect_inputs(inputs)?;
+    let pb = ProgressBar::new(items.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let counts = [
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    ];
+    let t = Instant::now();
+    let summary = prove_batch(dir, &items, out, jobs, |r| {
+        let i = match r.status {
+            Status::Ok => 0,
+            Status::Failed => 1,
+            Status::Skipped => 2,
+        };
+        counts[i].fetch_add(1, Relaxed);
+        let [ok, failed, skipped] = counts.each_ref().map(|c| c.load(Relaxed));
+        pb.set_message(format!("ok {ok}, failed {failed}, skipped {skipped}"));
+        pb.inc(1);
+    });
+    pb.finish_and_clear();
+    let summary = summary?;
+    let secs = t.elapsed().as_secs_f64();
+    out!(
+        "batch: {} ok, {} failed, {} skipped in {secs:.1} s ({:.0} proofs/minute); summary in {}",
+        summary.ok,
+        summary.failed,
+        summary.skipped,
+        summary.ok as f64 * 60.0 / secs.max(1e-9),
+        out.join(SUMMARY).display()
+    );
+    let failed: Vec<String> = summary
+        .inputs
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .map(|r| format!("{} ({})", r.name, r.reason.as_deref().unwrap_or("?")))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} input(s) failed: {}", failed.len(), failed.join("; "))
+    }
+}
+
+fn verify_batch(dir: &Path, proofs: &Path) -> Result<()> {
+    let reports = zkonnx::batch::verify_batch(dir, proofs)?;
+    let mut invalid = Vec::new();
+    for r in &reports {
+        let name = r
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match &r.result {
+            Ok(()) => out!("ok       {name}"),
+            Err(e) => {
+                out!("INVALID  {name}: {e}");
+                invalid.push(name);
+            }
+        }
+    }
+    if invalid.is_empty() {
+        out!("all {} proofs are valid", reports.len());
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} of {} proofs are invalid: {}",
+            invalid.len(),
+            reports.len(),
+            invalid.join(", ")
+        )
+    }
 }
 
 fn fmt(v: &[f64]) -> String {
@@ -156,17 +283,55 @@ fn fmt(v: &[f64]) -> String {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Compile { model, sample, out, public_input } => compile(&model, &sample, &out, public_input),
+        Command::Compile {
+            model,
+            sample,
+            out,
+            public_input,
+            lanes,
+        } => compile(
+            &model,
+            &sample,
+            &out,
+            CompileOptions {
+                public_input,
+                lanes,
+                ..Default::default()
+            },
+        ),
         Command::Setup { dir, srs } => setup(&dir, srs.as_deref()),
         Command::Prove { dir, input, out } => prove(&dir, &input, &out).map(|_| ()),
         Command::Verify { dir, proof } => verify(&dir, &proof),
-        Command::Run { model, input, out, public_input } => {
-            compile(&model, std::slice::from_ref(&input), &out, public_input)?;
+        Command::ProveBatch {
+            dir,
+            inputs,
+            out,
+            jobs,
+        } => prove_batch(&dir, &inputs, &out, jobs),
+        Command::VerifyBatch { dir, proofs } => verify_batch(&dir, &proofs),
+        Command::Run {
+            model,
+            input,
+            out,
+            public_input,
+        } => {
+            let opts = CompileOptions {
+                public_input,
+                ..Default::default()
+            };
+            compile(&model, std::slice::from_ref(&input), &out, opts)?;
             setup(&out, None)?;
             let proof_path = out.join("proof.json");
             prove(&out, &input, &proof_path)?;
             verify(&out, &proof_path).context("verifying the new proof")?;
-            println!("done: {} holds {}, {}, {}, {} and proof.json", out.display(), names::SETTINGS, names::MODEL, names::PK, names::VK);
+            out!(
+                "done: {} holds {}, {}, {}, {} and proof.json",
+                out.display(),
+                names::SETTINGS,
+                names::MODEL,
+                names::PK,
+                names::VK
+            );
             Ok(())
         }
     }

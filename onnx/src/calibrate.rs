@@ -34,6 +34,9 @@ pub struct CompileOptions {
     pub weight_bits: u32,
     /// Headroom bits added to every calibrated domain.
     pub margin_bits: u32,
+    /// Force the dot-product lane width (one of `LANE_CHOICES`); `None` lets the cost
+    /// model choose.
+    pub lanes: Option<usize>,
 }
 
 impl Default for CompileOptions {
@@ -43,6 +46,7 @@ impl Default for CompileOptions {
             precision_bits: 12,
             weight_bits: 12,
             margin_bits: 1,
+            lanes: None,
         }
     }
 }
@@ -126,11 +130,17 @@ fn scale_for(max_abs: f64, bits: u32) -> u32 {
 
 fn check_samples(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), OnnxError> {
     if samples.is_empty() {
-        return Err(OnnxError::Invalid("calibration needs at least one sample input".into()));
+        return Err(OnnxError::Invalid(
+            "calibration needs at least one sample input".into(),
+        ));
     }
     for s in samples {
         if s.len() != graph.inputs.len() {
-            return Err(EvalError::InputCount { expected: graph.inputs.len(), got: s.len() }.into());
+            return Err(EvalError::InputCount {
+                expected: graph.inputs.len(),
+                got: s.len(),
+            }
+            .into());
         }
         for ((name, shape), v) in graph.inputs.iter().zip(s) {
             let expected: usize = shape.iter().product();
@@ -144,7 +154,11 @@ fn check_samples(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), On
                 .into());
             }
             if let Some(index) = v.iter().position(|x| !x.is_finite()) {
-                return Err(EvalError::NotFinite { name: name.clone(), index }.into());
+                return Err(EvalError::NotFinite {
+                    name: name.clone(),
+                    index,
+                }
+                .into());
             }
         }
     }
@@ -167,7 +181,11 @@ pub fn calibrate(
     Ok((model, report))
 }
 
-fn quantize_graph(graph: &FloatGraph, ranges: &Ranges, opts: &CompileOptions) -> Result<Model, OnnxError> {
+fn quantize_graph(
+    graph: &FloatGraph,
+    ranges: &Ranges,
+    opts: &CompileOptions,
+) -> Result<Model, OnnxError> {
     let mut scales: Vec<u32> = Vec::new();
     let mut inputs = Vec::new();
     for (i, (name, shape)) in graph.inputs.iter().enumerate() {
@@ -218,7 +236,8 @@ fn quantize_op(
         node: node.name.clone(),
         reason,
     };
-    let q = |x: f64, s: u32| quantize(x, s).ok_or_else(|| err(format!("value {x} is out of range")));
+    let q =
+        |x: f64, s: u32| quantize(x, s).ok_or_else(|| err(format!("value {x} is out of range")));
     let domain = |s_out: u32| -> u32 {
         let q = (max_pre * 2f64.powi(s_out as i32)).round() as i128;
         (bits_for(q) + opts.margin_bits).max(1)
@@ -226,42 +245,93 @@ fn quantize_op(
     let requant = |shift: u32, s_out: u32| -> Result<Requant, OnnxError> {
         let bits = domain(s_out);
         if shift > MAX_BITS || bits > MAX_BITS {
-            return Err(err(format!("needs a {}-bit range, more than {MAX_BITS}", shift.max(bits))));
+            return Err(err(format!(
+                "needs a {}-bit range, more than {MAX_BITS}",
+                shift.max(bits)
+            )));
         }
-        Ok(Requant { shift, bits, relu: node.relu })
+        Ok(Requant {
+            shift,
+            bits,
+            relu: node.relu,
+        })
     };
     let s_in = in_scales[0];
     match &node.op {
-        FloatOp::Linear { in_dim, out_dim, w, b } => {
+        FloatOp::Linear {
+            in_dim,
+            out_dim,
+            w,
+            b,
+        } => {
             let max_w = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             let mut s_w = scale_for(max_w, opts.weight_bits);
             let s_out = want.min(s_in + s_w);
             if s_in + s_w - s_out > MAX_BITS {
                 s_w = MAX_BITS + s_out - s_in;
             }
-            let weights = w.iter().map(|&x| q(x, s_w).map(|v| v as i64)).collect::<Result<_, _>>()?;
-            let bias = b.iter().map(|&x| q(x, s_in + s_w).map(|v| v as i64)).collect::<Result<_, _>>()?;
+            let weights = w
+                .iter()
+                .map(|&x| q(x, s_w).map(|v| v as i64))
+                .collect::<Result<_, _>>()?;
+            let bias = b
+                .iter()
+                .map(|&x| q(x, s_in + s_w).map(|v| v as i64))
+                .collect::<Result<_, _>>()?;
             let rq = requant(s_in + s_w - s_out, s_out)?;
-            let op = Linear { in_dim: *in_dim, out_dim: *out_dim, weights, bias, requant: rq };
+            let op = Linear {
+                in_dim: *in_dim,
+                out_dim: *out_dim,
+                weights,
+                bias,
+                requant: rq,
+            };
             Ok((Op::Linear(op), s_out))
         }
         FloatOp::AddConst { c } => {
             let s_out = want.min(s_in);
-            let constant = c.iter().map(|&x| q(x, s_in).map(|v| v as i64)).collect::<Result<_, _>>()?;
+            let constant = c
+                .iter()
+                .map(|&x| q(x, s_in).map(|v| v as i64))
+                .collect::<Result<_, _>>()?;
             let rq = requant(s_in - s_out, s_out)?;
-            Ok((Op::Elementwise(Elementwise { mul: vec![1], constant, index: vec![vec![]], requant: rq }), s_out))
+            Ok((
+                Op::Elementwise(Elementwise {
+                    mul: vec![1],
+                    constant,
+                    index: vec![vec![]],
+                    requant: rq,
+                }),
+                s_out,
+            ))
         }
         FloatOp::Add { sign, index } => {
             let smax = s_in.max(in_scales[1]);
             let s_out = want.min(smax);
             let mul = vec![1i64 << (smax - s_in), sign << (smax - in_scales[1])];
             let rq = requant(smax - s_out, s_out)?;
-            let op = Elementwise { mul, constant: vec![], index: index.to_vec(), requant: rq };
+            let op = Elementwise {
+                mul,
+                constant: vec![],
+                index: index.to_vec(),
+                requant: rq,
+            };
             Ok((Op::Elementwise(op), s_out))
         }
         FloatOp::Relu => {
-            let rq = Requant { relu: true, ..requant(0, s_in)? };
-            Ok((Op::Elementwise(Elementwise { mul: vec![1], constant: vec![], index: vec![vec![]], requant: rq }), s_in))
+            let rq = Requant {
+                relu: true,
+                ..requant(0, s_in)?
+            };
+            Ok((
+                Op::Elementwise(Elementwise {
+                    mul: vec![1],
+                    constant: vec![],
+                    index: vec![vec![]],
+                    requant: rq,
+                }),
+                s_in,
+            ))
         }
         FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
     }
@@ -278,16 +348,29 @@ fn evaluate(
     let mut outputs: Vec<OutputError> = graph
         .output_names
         .iter()
-        .map(|n| OutputError { name: n.clone(), max_abs_error: 0.0, max_abs_float: 0.0, relative_error: 0.0, argmax_agree: 0 })
+        .map(|n| OutputError {
+            name: n.clone(),
+            max_abs_error: 0.0,
+            max_abs_float: 0.0,
+            relative_error: 0.0,
+            argmax_agree: 0,
+        })
         .collect();
     let mut lowering = 0.0f64;
     for s in samples {
         let float = reference.run(s)?;
         let (ours, _) = graph.run(s);
         let trace = execute(model, quantize_inputs(model, s)?)?;
-        for (o, (f, q)) in float.iter().zip(trace.dequantized_outputs(model)).enumerate() {
+        for (o, (f, q)) in float
+            .iter()
+            .zip(trace.dequantized_outputs(model))
+            .enumerate()
+        {
             let ours_o = &ours[graph.outputs[o]];
-            lowering = f.iter().zip(ours_o).fold(lowering, |m, (a, b)| m.max((a - b).abs()));
+            lowering = f
+                .iter()
+                .zip(ours_o)
+                .fold(lowering, |m, (a, b)| m.max((a - b).abs()));
             let e = &mut outputs[o];
             for (a, b) in f.iter().zip(&q) {
                 e.max_abs_error = e.max_abs_error.max((a - b).abs());
@@ -297,9 +380,18 @@ fn evaluate(
         }
     }
     for e in &mut outputs {
-        e.relative_error = if e.max_abs_float > 0.0 { e.max_abs_error / e.max_abs_float } else { e.max_abs_error };
+        e.relative_error = if e.max_abs_float > 0.0 {
+            e.max_abs_error / e.max_abs_float
+        } else {
+            e.max_abs_error
+        };
     }
-    Ok(CalibrationReport { samples: samples.len(), outputs, tensors: tensor_ranges(model, ranges), lowering_max_abs_diff: lowering })
+    Ok(CalibrationReport {
+        samples: samples.len(),
+        outputs,
+        tensors: tensor_ranges(model, ranges),
+        lowering_max_abs_diff: lowering,
+    })
 }
 
 fn tensor_ranges(model: &Model, ranges: &Ranges) -> Vec<TensorRange> {
@@ -322,6 +414,12 @@ fn tensor_ranges(model: &Model, ranges: &Ranges) -> Vec<TensorRange> {
 pub fn argmax(v: &[f64]) -> usize {
     v.iter()
         .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| if x > bv { (i, x) } else { (bi, bv) })
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
         .0
 }

@@ -113,16 +113,19 @@ impl FloatGraph {
         for n in 0..self.nodes.len() {
             let readers = self.readers();
             let src = self.nodes[n].inputs.first().copied().unwrap_or(0);
-            let Some(p) = src.checked_sub(base) else { continue };
+            let Some(p) = src.checked_sub(base) else {
+                continue;
+            };
             if readers[src] != 1 {
                 continue;
             }
             let (before, after) = self.nodes.split_at_mut(n);
             let (prev, node) = (&mut before[p], &mut after[0]);
             let folded = match (&node.op, &mut prev.op) {
-                (FloatOp::Relu, FloatOp::Linear { .. } | FloatOp::AddConst { .. } | FloatOp::Add { .. })
-                    if !prev.relu =>
-                {
+                (
+                    FloatOp::Relu,
+                    FloatOp::Linear { .. } | FloatOp::AddConst { .. } | FloatOp::Add { .. },
+                ) if !prev.relu => {
                     prev.relu = true;
                     true
                 }
@@ -145,15 +148,28 @@ impl FloatGraph {
 /// Evaluates one op (without a fused ReLU).
 pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
     match op {
-        FloatOp::Linear { in_dim, out_dim, w, b } => ins[0]
+        FloatOp::Linear {
+            in_dim,
+            out_dim,
+            w,
+            b,
+        } => ins[0]
             .chunks(*in_dim)
             .flat_map(|x| {
                 (0..*out_dim).map(move |o| {
-                    b[o] + x.iter().zip(&w[o * in_dim..(o + 1) * in_dim]).map(|(a, w)| a * w).sum::<f64>()
+                    b[o] + x
+                        .iter()
+                        .zip(&w[o * in_dim..(o + 1) * in_dim])
+                        .map(|(a, w)| a * w)
+                        .sum::<f64>()
                 })
             })
             .collect(),
-        FloatOp::AddConst { c } => c.iter().enumerate().map(|(j, c)| ins[0][j % ins[0].len()] + c).collect(),
+        FloatOp::AddConst { c } => c
+            .iter()
+            .enumerate()
+            .map(|(j, c)| ins[0][j % ins[0].len()] + c)
+            .collect(),
         FloatOp::Add { sign, index } => index[0]
             .iter()
             .zip(&index[1])

@@ -7,8 +7,8 @@
 use crate::error::OnnxError;
 use crate::graph::{broadcast, FloatGraph, FloatNode, FloatOp};
 use std::collections::HashMap;
-use tract_onnx::pb::type_proto::Value as TypeValue;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as DimValue;
+use tract_onnx::pb::type_proto::Value as TypeValue;
 use tract_onnx::pb::{AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto};
 
 /// A constant tensor.
@@ -49,7 +49,11 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
 
 /// The supported op types, for messages.
 pub fn supported() -> String {
-    OP_TABLE.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    OP_TABLE
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 struct Lowering {
@@ -66,14 +70,18 @@ impl Lowering {
 
 /// Lowers a decoded ONNX model to the float graph.
 pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
-    let g = proto.graph.as_ref().ok_or_else(|| OnnxError::Invalid("no graph".into()))?;
+    let g = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| OnnxError::Invalid("no graph".into()))?;
     let mut l = Lowering {
         graph: FloatGraph::default(),
         acts: HashMap::new(),
         consts: HashMap::new(),
     };
     for t in &g.initializer {
-        l.consts.insert(t.name.clone(), load_const(t).map_err(OnnxError::Invalid)?);
+        l.consts
+            .insert(t.name.clone(), load_const(t).map_err(OnnxError::Invalid)?);
     }
     for input in g.input.iter().filter(|i| !l.consts.contains_key(&i.name)) {
         let shape = input_shape(input).map_err(OnnxError::Invalid)?;
@@ -88,7 +96,10 @@ pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
     }
     for out in &g.output {
         let id = *l.acts.get(&out.name).ok_or_else(|| {
-            OnnxError::Invalid(format!("output '{}' is not computed from the inputs", out.name))
+            OnnxError::Invalid(format!(
+                "output '{}' is not computed from the inputs",
+                out.name
+            ))
         })?;
         l.graph.outputs.push(id);
         l.graph.output_names.push(out.name.clone());
@@ -124,7 +135,11 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
             _ => Err(err(format!("input '{i}' is not defined before the node"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = node.output.first().cloned().ok_or_else(|| err("no output".into()))?;
+    let out = node
+        .output
+        .first()
+        .cloned()
+        .ok_or_else(|| err("no output".into()))?;
     match f(l, node, &operands).map_err(err)? {
         Lowered::Const(c) => {
             l.consts.insert(out, c);
@@ -150,9 +165,16 @@ fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
         return Err(format!("input '{}' is not a tensor", v.name));
     };
     if t.elem_type != 1 {
-        return Err(format!("input '{}' is not float32 (type {})", v.name, t.elem_type));
+        return Err(format!(
+            "input '{}' is not float32 (type {})",
+            v.name, t.elem_type
+        ));
     }
-    let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
+    let dims = t
+        .shape
+        .as_ref()
+        .map(|s| s.dim.as_slice())
+        .unwrap_or_default();
     Ok(dims
         .iter()
         .map(|d| match d.value {
@@ -165,10 +187,14 @@ fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
 fn load_const(t: &TensorProto) -> Result<Const, String> {
     // FLOAT, INT32, INT64, DOUBLE: other types are refused before tract sees them.
     if ![1, 6, 7, 11].contains(&t.data_type) {
-        return Err(format!("constant '{}' has unsupported data type {}", t.name, t.data_type));
+        return Err(format!(
+            "constant '{}' has unsupported data type {}",
+            t.name, t.data_type
+        ));
     }
-    let tensor = tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, None)
-        .map_err(|e| format!("constant '{}': {e}", t.name))?;
+    let tensor =
+        tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, None)
+            .map_err(|e| format!("constant '{}': {e}", t.name))?;
     let cast = tensor
         .cast_to::<f64>()
         .map_err(|e| format!("constant '{}': {e}", t.name))?;
@@ -232,7 +258,14 @@ fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
     let beta = attr_f(node, "beta", 1.0) as f64;
     let w = (0..n)
         .flat_map(|o| (0..kb).map(move |i| (o, i)))
-        .map(|(o, i)| alpha * if trans_b { b.data[o * kb + i] } else { b.data[i * n + o] })
+        .map(|(o, i)| {
+            alpha
+                * if trans_b {
+                    b.data[o * kb + i]
+                } else {
+                    b.data[i * n + o]
+                }
+        })
         .collect();
     let bias = match ops.get(2) {
         None => vec![0.0; n],
@@ -240,7 +273,12 @@ fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
         Some(Operand::Const(c)) if c.data.len() == 1 => vec![beta * c.data[0]; n],
         _ => return Err("C must be a constant of N values or a scalar".into()),
     };
-    let op = FloatOp::Linear { in_dim: kb, out_dim: n, w, b: bias };
+    let op = FloatOp::Linear {
+        in_dim: kb,
+        out_dim: n,
+        w,
+        b: bias,
+    };
     Ok(Lowered::Op(op, vec![*a], vec![*rows, n]))
 }
 
@@ -255,12 +293,19 @@ fn matmul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Strin
     if a_shape.last() != Some(&k) {
         return Err(format!("cannot multiply {a_shape:?} by {:?}", b.shape));
     }
-    let w = (0..n).flat_map(|o| (0..k).map(move |i| b.data[i * n + o])).collect();
+    let w = (0..n)
+        .flat_map(|o| (0..k).map(move |i| b.data[i * n + o]))
+        .collect();
     let mut shape = a_shape;
     if let Some(last) = shape.last_mut() {
         *last = n;
     }
-    let op = FloatOp::Linear { in_dim: k, out_dim: n, w, b: vec![0.0; n] };
+    let op = FloatOp::Linear {
+        in_dim: k,
+        out_dim: n,
+        w,
+        b: vec![0.0; n],
+    };
     Ok(Lowered::Op(op, vec![*a], shape))
 }
 
@@ -268,21 +313,40 @@ fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String>
     let (acts, consts) = split(ops);
     match (acts.as_slice(), consts.as_slice()) {
         ([a, b], []) => {
-            let (shape, index) = broadcast(l.shape(*a), l.shape(*b))
-                .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", l.shape(*a), l.shape(*b)))?;
-            Ok(Lowered::Op(FloatOp::Add { sign, index }, vec![*a, *b], shape))
+            let (shape, index) = broadcast(l.shape(*a), l.shape(*b)).ok_or_else(|| {
+                format!(
+                    "shapes {:?} and {:?} do not broadcast",
+                    l.shape(*a),
+                    l.shape(*b)
+                )
+            })?;
+            Ok(Lowered::Op(
+                FloatOp::Add { sign, index },
+                vec![*a, *b],
+                shape,
+            ))
         }
         ([a], [c]) => {
-            let (shape, [ia, ic]) = broadcast(l.shape(*a), &c.shape)
-                .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", l.shape(*a), c.shape))?;
-            if shape.iter().product::<usize>() != ia.len() || ia.iter().enumerate().any(|(j, &i)| i as usize != j) {
+            let (shape, [ia, ic]) = broadcast(l.shape(*a), &c.shape).ok_or_else(|| {
+                format!(
+                    "shapes {:?} and {:?} do not broadcast",
+                    l.shape(*a),
+                    c.shape
+                )
+            })?;
+            if shape.iter().product::<usize>() != ia.len()
+                || ia.iter().enumerate().any(|(j, &i)| i as usize != j)
+            {
                 return Err("the constant may not enlarge the activation".into());
             }
             let first_is_const = matches!(ops[0], Operand::Const(_));
             if sign < 0 && first_is_const {
                 return Err("constant minus activation is not supported".into());
             }
-            let c = ic.iter().map(|&i| sign as f64 * c.data[i as usize]).collect();
+            let c = ic
+                .iter()
+                .map(|&i| sign as f64 * c.data[i as usize])
+                .collect();
             Ok(Lowered::Op(FloatOp::AddConst { c }, vec![*a], shape))
         }
         _ => Err("needs at least one activation input".into()),

@@ -18,9 +18,15 @@ impl FloatReference {
         let mut model = tract_onnx::onnx().model_for_proto_model(proto).map_err(t)?;
         let shapes: Vec<Vec<usize>> = graph.inputs.iter().map(|(_, s)| s.clone()).collect();
         for (i, shape) in shapes.iter().enumerate() {
-            model = model.with_input_fact(i, f32::fact(shape).into()).map_err(t)?;
+            model = model
+                .with_input_fact(i, f32::fact(shape).into())
+                .map_err(t)?;
         }
-        let plan = model.into_optimized().map_err(t)?.into_runnable().map_err(t)?;
+        let plan = model
+            .into_optimized()
+            .map_err(t)?
+            .into_runnable()
+            .map_err(t)?;
         Ok(Self { plan, shapes })
     }
 
@@ -39,7 +45,11 @@ impl FloatReference {
             .iter()
             .map(|o| {
                 let v = o.cast_to::<f32>().map_err(t)?;
-                Ok(v.to_plain_array_view::<f32>().map_err(t)?.iter().map(|&x| x as f64).collect())
+                Ok(v.to_plain_array_view::<f32>()
+                    .map_err(t)?
+                    .iter()
+                    .map(|&x| x as f64)
+                    .collect())
             })
             .collect()
     }

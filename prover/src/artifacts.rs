@@ -67,8 +67,14 @@ pub struct Settings {
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
     std::fs::rename(&tmp, path).map_err(io(path))
@@ -79,24 +85,38 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
     std::fs::read(path).map_err(io(path))
 }
 
+/// The compiled model and the lane width its layout uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Compiled {
+    /// The quantized model.
+    pub model: Model,
+    /// Dot-product lanes chosen at compile time.
+    pub lanes: usize,
+}
+
 /// `model.zkc` bytes.
-pub fn model_to_bytes(model: &Model) -> Vec<u8> {
+pub fn model_to_bytes(compiled: &Compiled) -> Vec<u8> {
     let mut out = ZKC_MAGIC.to_vec();
-    out.extend(bincode::serialize(model).unwrap_or_default());
+    out.extend(bincode::serialize(compiled).unwrap_or_default());
     out
 }
 
 /// Parses `model.zkc` and validates it.
-pub fn model_from_bytes(bytes: &[u8]) -> Result<Model, ProverError> {
-    let bad = |reason: String| ProverError::Malformed { what: "model.zkc".into(), reason };
-    let body = bytes.strip_prefix(ZKC_MAGIC.as_slice()).ok_or_else(|| bad("bad magic".into()))?;
+pub fn model_from_bytes(bytes: &[u8]) -> Result<Compiled, ProverError> {
+    let bad = |reason: String| ProverError::Malformed {
+        what: "model.zkc".into(),
+        reason,
+    };
+    let body = bytes
+        .strip_prefix(ZKC_MAGIC.as_slice())
+        .ok_or_else(|| bad("bad magic".into()))?;
     use bincode::Options;
-    let model: Model = bincode::DefaultOptions::new()
+    let compiled: Compiled = bincode::DefaultOptions::new()
         .with_fixint_encoding()
         .allow_trailing_bytes()
         .with_limit(1 << 30)
         .deserialize(body)
         .map_err(|e| bad(e.to_string()))?;
-    model.validate().map_err(bad)?;
-    Ok(model)
+    compiled.model.validate().map_err(bad)?;
+    Ok(compiled)
 }

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::{Model, ModelCircuit};
 use zkonnx_verifier::proof_file::{fr_to_hex, PROOF_VERSION};
-use zkonnx_verifier::{Bn256, EvmTranscript, G1Affine, ProofFile, Srs, VerifierKey, TRANSCRIPT_EVM};
+use zkonnx_verifier::{
+    Bn256, EvmTranscript, G1Affine, ProofFile, Srs, VerifierKey, TRANSCRIPT_EVM,
+};
 
 /// Everything proving needs, loaded once and reused for many inputs.
 pub struct Prover {
@@ -35,7 +37,8 @@ impl Prover {
         let instances = trace.instances(&self.model);
         let outputs = trace.dequantized_outputs(&self.model);
         let circuit = self.circuit.with_trace(Arc::new(trace));
-        let mut transcript = <EvmTranscript<Vec<u8>> as TranscriptWriterBuffer<_, _, _>>::init(Vec::new());
+        let mut transcript =
+            <EvmTranscript<Vec<u8>> as TranscriptWriterBuffer<_, _, _>>::init(Vec::new());
         create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
             &self.srs,
             &self.pk,

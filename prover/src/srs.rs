@@ -23,7 +23,11 @@ pub fn load_for_k(path: &Path, k: u32) -> Result<Srs, ProverError> {
     if srs.k() < k {
         return Err(ProverError::Malformed {
             what: "SRS".into(),
-            reason: format!("{} is for k = {}, the circuit needs k = {k}", path.display(), srs.k()),
+            reason: format!(
+                "{} is for k = {}, the circuit needs k = {k}",
+                path.display(),
+                srs.k()
+            ),
         });
     }
     if srs.k() > k {

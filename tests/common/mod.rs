@@ -1,7 +1,7 @@
 //! Shared fixtures for the end-to-end tests: each model is compiled and set up once per
 //! test process, in its own temporary directory.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -35,8 +35,17 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 /// Compiles (calibrating on inputs 0..5) and sets up a fixture model.
 pub fn prepared(model: &str, public_input: bool) -> PathBuf {
     let dir = temp_dir(&format!("{model}-{public_input}"));
-    let opts = CompileOptions { public_input, ..Default::default() };
-    zkonnx::compile(&fixture(&format!("{model}/model.onnx")), &inputs(model, 5), &opts, &dir).unwrap();
+    let opts = CompileOptions {
+        public_input,
+        ..Default::default()
+    };
+    zkonnx::compile(
+        &fixture(&format!("{model}/model.onnx")),
+        &inputs(model, 5),
+        &opts,
+        &dir,
+    )
+    .unwrap();
     zkonnx::setup(&dir, None).unwrap();
     dir
 }

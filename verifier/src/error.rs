@@ -43,6 +43,8 @@ pub enum VerifyError {
         got: usize,
     },
     /// The proof does not verify against the key and public values.
-    #[error("invalid proof: it does not verify against this verifying key and these public values")]
+    #[error(
+        "invalid proof: it does not verify against this verifying key and these public values"
+    )]
     InvalidProof,
 }

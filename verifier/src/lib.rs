@@ -21,5 +21,9 @@ pub use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 /// KZG parameters on BN254.
 pub type Srs = halo2_proofs::poly::kzg::commitment::ParamsKZG<Bn256>;
 /// The transcript shared by the prover, this verifier and the Solidity verifier.
-pub type EvmTranscript<S> =
-    snark_verifier::system::halo2::transcript::evm::EvmTranscript<G1Affine, snark_verifier::loader::native::NativeLoader, S, Vec<u8>>;
+pub type EvmTranscript<S> = snark_verifier::system::halo2::transcript::evm::EvmTranscript<
+    G1Affine,
+    snark_verifier::loader::native::NativeLoader,
+    S,
+    Vec<u8>,
+>;

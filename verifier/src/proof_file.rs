@@ -39,12 +39,19 @@ pub fn fr_to_hex(f: &Fr) -> String {
 
 /// Parses 0x-hex big-endian into a field element; rejects non-canonical values.
 pub fn fr_from_hex(s: &str) -> Result<Fr, VerifyError> {
-    let bad = || VerifyError::MalformedProof(format!("instance '{s}' is not a 0x-prefixed 64-digit field element"));
+    let bad = || {
+        VerifyError::MalformedProof(format!(
+            "instance '{s}' is not a 0x-prefixed 64-digit field element"
+        ))
+    };
     let digits = s.strip_prefix("0x").ok_or_else(bad)?;
     if digits.len() != 64 {
         return Err(bad());
     }
-    let mut bytes: [u8; 32] = hex::decode(digits).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
+    let mut bytes: [u8; 32] = hex::decode(digits)
+        .map_err(|_| bad())?
+        .try_into()
+        .map_err(|_| bad())?;
     bytes.reverse();
     Option::from(Fr::from_repr(bytes)).ok_or_else(bad)
 }

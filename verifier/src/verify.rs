@@ -49,8 +49,15 @@ pub fn verify(srs: &Srs, vk: &VerifierKey, proof: &ProofFile) -> Result<Verified
     }
     let bytes = proof.proof_bytes()?;
     let mut reader: &[u8] = bytes.as_slice();
-    let mut transcript = <EvmTranscript<&mut &[u8]> as TranscriptReadBuffer<_, _, _>>::init(&mut reader);
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, SingleStrategy<'_, Bn256>>(
+    let mut transcript =
+        <EvmTranscript<&mut &[u8]> as TranscriptReadBuffer<_, _, _>>::init(&mut reader);
+    verify_proof::<
+        KZGCommitmentScheme<Bn256>,
+        VerifierSHPLONK<'_, Bn256>,
+        _,
+        _,
+        SingleStrategy<'_, Bn256>,
+    >(
         srs,
         &vk.vk,
         SingleStrategy::new(srs),

@@ -64,7 +64,11 @@ pub struct VkHeader {
 impl VkHeader {
     /// Total public values.
     pub fn num_instances(&self) -> usize {
-        self.public_inputs.iter().chain(&self.outputs).map(TensorMeta::len).sum()
+        self.public_inputs
+            .iter()
+            .chain(&self.outputs)
+            .map(TensorMeta::len)
+            .sum()
     }
 }
 
@@ -98,7 +102,9 @@ impl VerifierKey {
         if bytes.len() < 16 || &bytes[..8] != VK_MAGIC {
             return Err(bad("not a zkonnx vk.bin (bad magic or too short)"));
         }
-        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         if word(8) != VK_VERSION {
             return Err(bad("unsupported vk.bin version"));
         }
@@ -106,15 +112,21 @@ impl VerifierKey {
         if len > MAX_HEADER || bytes.len() < 16 + len {
             return Err(bad("truncated header"));
         }
-        let header: VkHeader =
-            serde_json::from_slice(&bytes[16..16 + len]).map_err(|e| VerifyError::MalformedVk(format!("header: {e}")))?;
+        let header: VkHeader = serde_json::from_slice(&bytes[16..16 + len])
+            .map_err(|e| VerifyError::MalformedVk(format!("header: {e}")))?;
         check_header(&header)?;
         let key = &bytes[16 + len..];
         check_halo2_prefix(key, &header)?;
-        let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(&mut &key[..], SerdeFormat::Processed, header.params)
-            .map_err(|e| VerifyError::MalformedVk(e.to_string()))?;
+        let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+            &mut &key[..],
+            SerdeFormat::Processed,
+            header.params,
+        )
+        .map_err(|e| VerifyError::MalformedVk(e.to_string()))?;
         if vk.to_bytes(SerdeFormat::Processed) != key {
-            return Err(bad("key bytes are not canonical (trailing or altered data)"));
+            return Err(bad(
+                "key bytes are not canonical (trailing or altered data)",
+            ));
         }
         Ok(Self {
             header,
@@ -133,7 +145,9 @@ fn check_header(h: &VkHeader) -> Result<(), VerifyError> {
     if ok {
         Ok(())
     } else {
-        Err(VerifyError::MalformedVk("header values out of range".into()))
+        Err(VerifyError::MalformedVk(
+            "header values out of range".into(),
+        ))
     }
 }
 

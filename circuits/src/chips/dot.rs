@@ -67,7 +67,8 @@ impl DotConfig {
             let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev
                 + m.query_fixed(bias, Rotation::cur());
             for (lane, w) in lanes.iter().zip(&weights) {
-                sum = sum + m.query_advice(*lane, Rotation::cur()) * m.query_fixed(*w, Rotation::cur());
+                sum = sum
+                    + m.query_advice(*lane, Rotation::cur()) * m.query_fixed(*w, Rotation::cur());
             }
             vec![q * (acc_cur - sum)]
         });
@@ -103,7 +104,9 @@ impl DotConfig {
         }
         region.assign_fixed(self.bias, offset, to_field(row.bias));
         region.assign_fixed(self.cont, offset, to_field(row.cont as i128));
-        let acc = region.assign_advice(self.acc, offset, value(row.acc)).cell();
+        let acc = region
+            .assign_advice(self.acc, offset, value(row.acc))
+            .cell();
         Ok((cells, acc))
     }
 }

@@ -22,7 +22,11 @@ pub struct RangeTableConfig {
 
 /// Number of table rows for a set of widths.
 pub fn table_rows(widths: &BTreeSet<u32>) -> usize {
-    1 + widths.iter().filter(|&&t| t > 0).map(|&t| 1usize << t).sum::<usize>()
+    1 + widths
+        .iter()
+        .filter(|&&t| t > 0)
+        .map(|&t| 1usize << t)
+        .sum::<usize>()
 }
 
 impl RangeTableConfig {
@@ -35,14 +39,28 @@ impl RangeTableConfig {
     }
 
     /// Fills the table with every `(t, v)` for `t` in `widths`.
-    pub fn load(&self, layouter: &mut impl Layouter<Fr>, widths: &BTreeSet<u32>) -> Result<(), Error> {
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fr>,
+        widths: &BTreeSet<u32>,
+    ) -> Result<(), Error> {
         layouter.assign_table(
             || "range table",
             |mut table| {
                 let mut row = 0;
                 let mut put = |t: u32, v: i128, row: &mut usize| -> Result<(), Error> {
-                    table.assign_cell(|| "tag", self.tag, *row, || Value::known(to_field(t as i128)))?;
-                    table.assign_cell(|| "value", self.value, *row, || Value::known(to_field(v)))?;
+                    table.assign_cell(
+                        || "tag",
+                        self.tag,
+                        *row,
+                        || Value::known(to_field(t as i128)),
+                    )?;
+                    table.assign_cell(
+                        || "value",
+                        self.value,
+                        *row,
+                        || Value::known(to_field(v)),
+                    )?;
                     *row += 1;
                     Ok(())
                 };

@@ -16,33 +16,65 @@ fn model(public_input: bool) -> Model {
         out_dim: 3,
         weights: (0..15).map(|i| (i % 7) as i64 - 3).collect(),
         bias: vec![4, -8, 16],
-        requant: Requant { shift: 2, bits: 10, relu: true },
+        requant: Requant {
+            shift: 2,
+            bits: 10,
+            relu: true,
+        },
     };
     let add = Elementwise {
         mul: vec![1],
         constant: vec![-3, 0, 5],
         index: vec![vec![]],
-        requant: Requant { shift: 0, bits: 10, relu: false },
+        requant: Requant {
+            shift: 0,
+            bits: 10,
+            relu: false,
+        },
     };
     Model {
         version: MODEL_VERSION,
-        inputs: vec![InputSpec { name: "x".into(), shape: vec![1, 5], scale: 2, bits: 8 }],
+        inputs: vec![InputSpec {
+            name: "x".into(),
+            shape: vec![1, 5],
+            scale: 2,
+            bits: 8,
+        }],
         nodes: vec![
-            Node { name: "fc".into(), op_type: "Gemm".into(), op: Op::Linear(lin), inputs: vec![0], shape: vec![1, 3], scale: 2 },
-            Node { name: "add".into(), op_type: "Add".into(), op: Op::Elementwise(add), inputs: vec![1], shape: vec![1, 3], scale: 2 },
+            Node {
+                name: "fc".into(),
+                op_type: "Gemm".into(),
+                op: Op::Linear(lin),
+                inputs: vec![0],
+                shape: vec![1, 3],
+                scale: 2,
+            },
+            Node {
+                name: "add".into(),
+                op_type: "Add".into(),
+                op: Op::Elementwise(add),
+                inputs: vec![1],
+                shape: vec![1, 3],
+                scale: 2,
+            },
         ],
         outputs: vec![2],
         public_input,
     }
 }
 
-fn run(model: &Model, x: Vec<i128>, tweak: impl FnOnce(&mut Trace, &mut Vec<Fr>)) -> Result<(), String> {
+fn run(
+    model: &Model,
+    x: Vec<i128>,
+    tweak: impl FnOnce(&mut Trace, &mut Vec<Fr>),
+) -> Result<(), String> {
     model.validate().map_err(|e| e.to_string())?;
     let plan = plan(model).map_err(|e| e.to_string())?;
     let mut trace = execute(model, vec![x]).map_err(|e| e.to_string())?;
     let mut inst = trace.instances(model);
     tweak(&mut trace, &mut inst);
-    let circuit = ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
+    let circuit =
+        ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
     let prover = MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
     prover.verify().map_err(|e| format!("{e:?}"))
 }
@@ -69,7 +101,9 @@ fn rejects_changed_output_instance() {
 fn public_input_is_bound() {
     let m = model(true);
     run(&m, vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
-    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| inst[0] += Fr::from(1u64));
+    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| {
+        inst[0] += Fr::from(1u64)
+    });
     assert!(err.is_err());
 }
 

@@ -38,7 +38,9 @@ impl Elementwise {
         if inputs.is_empty() || inputs.len() > 2 || self.mul.len() != inputs.len() {
             return Err("elementwise ops take one or two inputs".into());
         }
-        if !(self.constant.is_empty() || self.constant.len() == n) || self.index.len() != inputs.len() {
+        if !(self.constant.is_empty() || self.constant.len() == n)
+            || self.index.len() != inputs.len()
+        {
             return Err("constant or index does not match the output".into());
         }
         for (shape, idx) in inputs.iter().zip(&self.index) {
@@ -66,7 +68,12 @@ impl Elementwise {
 
     /// Rows: one per output value.
     pub fn rows(&self) -> usize {
-        self.index.iter().map(Vec::len).max().unwrap_or(0).max(self.constant.len())
+        self.index
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(self.constant.len())
     }
 
     fn source(&self, k: usize, j: usize) -> usize {
@@ -75,7 +82,11 @@ impl Elementwise {
 
     fn coefficients(&self, j: usize) -> (i128, i128, i128) {
         let c = self.constant.get(j).copied().unwrap_or(0) as i128;
-        (self.mul[0] as i128, self.mul.get(1).copied().unwrap_or(0) as i128, c)
+        (
+            self.mul[0] as i128,
+            self.mul.get(1).copied().unwrap_or(0) as i128,
+            c,
+        )
     }
 
     /// Integer reference semantics.
@@ -111,7 +122,13 @@ impl Elementwise {
                 (Some(v), Some(s1)) => Some(v[1][s1]),
                 _ => None,
             };
-            let row = synth(RequantRow::honest(self.requant, self.coefficients(j), x, x2, node))?;
+            let row = synth(RequantRow::honest(
+                self.requant,
+                self.coefficients(j),
+                x,
+                x2,
+                node,
+            ))?;
             let cells = ctx.requant.assign(ctx.region, ctx.row, &row)?;
             ctx.row += 1;
             ctx.region.constrain_equal(cells.x, inputs[0][s0]);
@@ -131,14 +148,26 @@ mod tests {
     use crate::requant::RequantWitness;
     use proptest::prelude::*;
 
-    const RQ: Requant = Requant { shift: 5, bits: 6, relu: true };
+    const RQ: Requant = Requant {
+        shift: 5,
+        bits: 6,
+        relu: true,
+    };
 
     fn row(pre: i128) -> RequantRow {
         RequantRow::honest(RQ, (1, 0, 0), Some(pre), None, "n").unwrap()
     }
 
     fn with_witness(pre: i128, w: RequantWitness) -> ChipCircuit {
-        let r = RequantRow { mul_a: 1, mul_b: 0, add: 0, rq: RQ, x: Some(pre), x2: Some(0), w: Some(w) };
+        let r = RequantRow {
+            mul_a: 1,
+            mul_b: 0,
+            add: 0,
+            rq: RQ,
+            x: Some(pre),
+            x2: Some(0),
+            w: Some(w),
+        };
         ChipCircuit::new(vec![], vec![r])
     }
 
@@ -158,16 +187,34 @@ mod tests {
     fn rejects_wrong_remainder() {
         let honest = row(100).w.unwrap();
         // Quotient one too small, remainder one step too large: "rescale" still holds.
-        let w = RequantWitness { y: honest.y - 1, rem: honest.rem + 32, mag: honest.mag - 1, out: honest.out - 1, ..honest };
+        let w = RequantWitness {
+            y: honest.y - 1,
+            rem: honest.rem + 32,
+            mag: honest.mag - 1,
+            out: honest.out - 1,
+            ..honest
+        };
         assert!(with_witness(100, w).verify().is_err());
-        let w = RequantWitness { y: honest.y + 1, rem: honest.rem - 32, mag: honest.mag + 1, out: honest.out + 1, ..honest };
+        let w = RequantWitness {
+            y: honest.y + 1,
+            rem: honest.rem - 32,
+            mag: honest.mag + 1,
+            out: honest.out + 1,
+            ..honest
+        };
         assert!(with_witness(100, w).verify().is_err());
     }
 
     #[test]
     fn rejects_out_of_range_value() {
         // pre = 70·32 puts y = 70 outside [-64, 64): claim it anyway with s = 1.
-        let w = RequantWitness { y: 70, rem: 16, sign: true, mag: 70, out: 70 };
+        let w = RequantWitness {
+            y: 70,
+            rem: 16,
+            sign: true,
+            mag: 70,
+            out: 70,
+        };
         assert!(with_witness(70 * 32, w).verify().is_err());
     }
 
@@ -176,23 +223,38 @@ mod tests {
         let honest = row(-200).w.unwrap();
         assert!(!honest.sign && honest.out == 0);
         // Claim y ≥ 0 so that ReLU passes the negative value through.
-        let w = RequantWitness { sign: true, mag: honest.y, out: honest.y, ..honest };
+        let w = RequantWitness {
+            sign: true,
+            mag: honest.y,
+            out: honest.y,
+            ..honest
+        };
         assert!(with_witness(-200, w).verify().is_err());
         // Claim a positive y is negative so that ReLU zeroes it.
         let pos = row(300).w.unwrap();
-        let w = RequantWitness { sign: false, mag: pos.y + 64, out: 0, ..pos };
+        let w = RequantWitness {
+            sign: false,
+            mag: pos.y + 64,
+            out: 0,
+            ..pos
+        };
         assert!(with_witness(300, w).verify().is_err());
     }
 
     #[test]
     fn rejects_wrong_output() {
         let honest = row(300).w.unwrap();
-        let w = RequantWitness { out: honest.out + 1, ..honest };
+        let w = RequantWitness {
+            out: honest.out + 1,
+            ..honest
+        };
         assert!(with_witness(300, w).verify().is_err());
     }
 
     #[test]
     fn honest_row_passes() {
-        assert!(ChipCircuit::new(vec![], vec![row(300), row(-300)]).verify().is_ok());
+        assert!(ChipCircuit::new(vec![], vec![row(300), row(-300)])
+            .verify()
+            .is_ok());
     }
 }

@@ -144,7 +144,8 @@ impl Linear {
         let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
         let rq = ctx.requant.assign(ctx.region, ctx.row, &row)?;
         ctx.row += 1;
-        ctx.region.constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
+        ctx.region
+            .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
         Ok(rq.out)
     }
 }
@@ -166,7 +167,11 @@ mod tests {
             out_dim: 1,
             weights: vec![3, -2, 5, 7, -1, 4],
             bias: vec![-9],
-            requant: Requant { shift: 3, bits: 8, relu: false },
+            requant: Requant {
+                shift: 3,
+                bits: 8,
+                relu: false,
+            },
         }
     }
 
@@ -204,7 +209,8 @@ mod tests {
     fn rejects_wrong_product() {
         let mut c = honest(&[1, 2, 3, 4, 5, 6]);
         c.dots[1].acc = c.dots[1].acc.map(|a| a + 1);
-        c.requants[0] = RequantRow::honest(layer().requant, (1, 0, 0), c.dots[1].acc, None, "n").unwrap();
+        c.requants[0] =
+            RequantRow::honest(layer().requant, (1, 0, 0), c.dots[1].acc, None, "n").unwrap();
         assert!(c.verify().is_err());
     }
 

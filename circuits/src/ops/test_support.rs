@@ -72,7 +72,11 @@ impl Circuit<Fr> for ChipCircuit {
         let table = RangeTableConfig::configure(meta);
         let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
         let requant = RequantConfig::configure(meta, advice, table, LIMB_BITS);
-        ChipConfig { dot, requant, table }
+        ChipConfig {
+            dot,
+            requant,
+            table,
+        }
     }
 
     fn synthesize(&self, config: ChipConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -93,7 +97,9 @@ impl Circuit<Fr> for ChipCircuit {
                     last_acc = Some(config.dot.assign(&mut region, i + 1, &row)?.1);
                 }
                 for (i, r) in self.requants.iter().enumerate() {
-                    let cells = config.requant.assign(&mut region, self.dots.len() + 1 + i, r)?;
+                    let cells = config
+                        .requant
+                        .assign(&mut region, self.dots.len() + 1 + i, r)?;
                     if let (0, Some(acc)) = (i, last_acc) {
                         region.constrain_equal(acc, cells.x);
                     }

@@ -1,0 +1,143 @@
+//! The command-line contract: exit codes, one-line errors, no panics.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zkonnx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkonnx"))
+        .args(args)
+        .output()
+        .expect("run zkonnx")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture(rel: &str) -> String {
+    root().join("fixtures").join(rel).display().to_string()
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("zkonnx-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Fails unless the command failed with exactly one line on stderr and no panic.
+fn assert_clean_failure(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, stderr: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "panic: {err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.contains(needle), "expected '{needle}' in: {err}");
+}
+
+#[test]
+fn run_then_verify_then_tamper() {
+    let dir = temp("run");
+    let d = dir.display().to_string();
+    let out = zkonnx(&[
+        "run",
+        &fixture("linreg/model.onnx"),
+        &fixture("linreg/input_0.json"),
+        "--out",
+        &d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("proof is valid"));
+    let proof = dir.join("proof.json");
+    let p = proof.display().to_string();
+    let out = zkonnx(&["verify", &d, &p]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("output 0: ["), "{stdout}");
+
+    // Change one output instance.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    json["instances"][0][0] = serde_json::Value::String(format!("0x{}", "0".repeat(63) + "7"));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, json.to_string()).unwrap();
+    assert_clean_failure(
+        &zkonnx(&["verify", &d, &bad.display().to_string()]),
+        "invalid proof",
+    );
+
+    // Truncated proof file, and a garbage vk.
+    let text = std::fs::read_to_string(&proof).unwrap();
+    std::fs::write(&bad, &text[..text.len() / 3]).unwrap();
+    assert_clean_failure(
+        &zkonnx(&["verify", &d, &bad.display().to_string()]),
+        "malformed proof",
+    );
+    std::fs::write(dir.join("vk.bin"), b"garbage").unwrap();
+    assert_clean_failure(&zkonnx(&["verify", &d, &p]), "malformed verifying key");
+}
+
+#[test]
+fn compile_errors_are_one_line() {
+    let d = temp("compile").display().to_string();
+    let sample = fixture("unsupported/input_0.json");
+    assert_clean_failure(
+        &zkonnx(&[
+            "compile",
+            &fixture("unsupported/model.onnx"),
+            "--sample",
+            &sample,
+            "--out",
+            &d,
+        ]),
+        "unsupported operator 'Sigmoid' at node 'squash'",
+    );
+    assert_clean_failure(
+        &zkonnx(&["compile", "missing.onnx", "--sample", &sample, "--out", &d]),
+        "cannot read ONNX file",
+    );
+    assert_clean_failure(
+        &zkonnx(&[
+            "compile",
+            &fixture("linreg/model.onnx"),
+            "--sample",
+            &sample,
+            "--out",
+            &d,
+        ]),
+        "needs 10 values",
+    );
+}
+
+#[test]
+fn prove_errors_are_one_line() {
+    let dir = temp("prove");
+    let d = dir.display().to_string();
+    assert_clean_failure(
+        &zkonnx(&["prove", &d, &fixture("linreg/input_0.json")]),
+        "run `zkonnx compile` first",
+    );
+    let bad = dir.join("in.json");
+    std::fs::write(&bad, r#"{"input_data": [[1, "x"]]}"#).unwrap();
+    assert_clean_failure(
+        &zkonnx(&["prove", &d, &bad.display().to_string()]),
+        "not a number",
+    );
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = zkonnx(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["compile", "setup", "prove", "verify", "run"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmarks beyond criterion: peak memory (max RSS) and CLI wall time of each step on the
+# example models, beside the cost model's predicted prove time. Prints a Markdown table.
+#   bash scripts/bench.sh            (criterion: cargo bench --bench pipeline)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p zkonnx-cli
+bin=./target/release/zkonnx
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+measure() { # label, command...: prints "wall_s max_rss_MiB"
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+  awk '{printf "%.3f %.1f", $1, $2/1024}' "$tmp/time"
+}
+
+echo "| model | k | advice cols | predicted prove (s) | CLI compile s / MiB | CLI setup s / MiB | CLI prove s / MiB | CLI verify s / MiB | proof bytes |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for model in digits_mlp linreg; do
+  d="$tmp/$model"
+  samples=(fixtures/$model/input_{0..4}.json)
+  c=$(measure $bin compile fixtures/$model/model.onnx --sample "${samples[@]}" --out "$d")
+  s=$(measure $bin setup "$d")
+  p=$(measure $bin prove "$d" fixtures/$model/input_5.json --out "$d/proof.json")
+  v=$(measure $bin verify "$d" "$d/proof.json")
+  read -r k adv pred < <(python3 -c "import json;s=json.load(open('$d/settings.json'))['layout'];print(s['k'],s['advice_columns'],s['predicted_prove_s'])")
+  bytes=$(python3 -c "import json;print((len(json.load(open('$d/proof.json'))['proof'])-2)//2)")
+  echo "| $model | $k | $adv | $pred | ${c/ / \/ } | ${s/ / \/ } | ${p/ / \/ } | ${v/ / \/ } | $bytes |"
+done
