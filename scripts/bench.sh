@@ -9,9 +9,12 @@ bin=./target/release/zkonnx
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-measure() { # label, command...: prints "wall_s max_rss_MiB"
-  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-  awk '{printf "%.3f %.1f", $1, $2/1024}' "$tmp/time"
+measure() { # command...: prints "wall_s max_rss_MiB"
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" '{printf "%.3f %.1f", b - a, $1/1024}' "$tmp/time"
 }
 
 echo "| model | k | advice cols | predicted prove (s) | CLI compile s / MiB | CLI setup s / MiB | CLI prove s / MiB | CLI verify s / MiB | proof bytes |"
@@ -23,7 +26,7 @@ for model in digits_mlp linreg; do
   s=$(measure $bin setup "$d")
   p=$(measure $bin prove "$d" fixtures/$model/input_5.json --out "$d/proof.json")
   v=$(measure $bin verify "$d" "$d/proof.json")
-  read -r k adv pred < <(python3 -c "import json;s=json.load(open('$d/settings.json'))['layout'];print(s['k'],s['advice_columns'],s['predicted_prove_s'])")
+  read -r k adv pred < <(python3 -c "import json;s=json.load(open('$d/settings.json'))['layout'];print(s['k'],s['advice_columns'],round(s['predicted_prove_s'],3))")
   bytes=$(python3 -c "import json;print((len(json.load(open('$d/proof.json'))['proof'])-2)//2)")
   echo "| $model | $k | $adv | $pred | ${c/ / \/ } | ${s/ / \/ } | ${p/ / \/ } | ${v/ / \/ } | $bytes |"
 done

@@ -14,6 +14,9 @@ pub enum Error {
     /// Verifying, or reading a proof, vk or SRS.
     #[error(transparent)]
     Verify(#[from] zkonnx_verifier::VerifyError),
+    /// Generating, compiling or running the Solidity verifier.
+    #[error(transparent)]
+    Evm(#[from] zkonnx_evm::EvmError),
     /// The model cannot be laid out.
     #[error(transparent)]
     Circuit(#[from] zkonnx_circuits::CircuitError),

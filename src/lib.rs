@@ -24,6 +24,7 @@
 mod api;
 pub mod batch;
 mod error;
+pub mod evm;
 mod input;
 
 pub use api::{
@@ -40,6 +41,7 @@ pub use zkonnx_verifier::{ProofFile, Verified, VerifyError};
 /// The crates behind the facade, for callers that need more than the four steps.
 pub mod crates {
     pub use zkonnx_circuits as circuits;
+    pub use zkonnx_evm as evm;
     pub use zkonnx_onnx as onnx;
     pub use zkonnx_prover as prover;
     pub use zkonnx_verifier as verifier;

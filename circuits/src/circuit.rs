@@ -86,6 +86,7 @@ impl ModelCircuit {
             dot: &config.dot,
             requant: &config.requant,
             row: 0,
+            range_row: 0,
         };
         let mut cells: Vec<Vec<Cell>> = Vec::with_capacity(model.num_tensors());
         let mut public = Vec::new();
@@ -95,8 +96,8 @@ impl ModelCircuit {
             for j in 0..spec.len() {
                 let x = trace.map(|t| t.tensors[i][j]);
                 let row = synth(RequantRow::honest(rq, (1, 0, 0), x, None, &spec.name))?;
-                let rc = ctx.requant.assign(ctx.region, ctx.row, &row)?;
-                ctx.row += 1;
+                let at = ctx.requant_row();
+                let rc = ctx.requant.assign(ctx.region, at, &row)?;
                 if model.public_input {
                     public.push(rc.x);
                 }
@@ -117,7 +118,7 @@ impl ModelCircuit {
                 .layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
             cells.push(out);
         }
-        if ctx.row > self.plan.rows {
+        if ctx.used() > self.plan.rows {
             return Err(Error::Synthesis);
         }
         public.extend(model.outputs.iter().flat_map(|&o| cells[o].iter().copied()));
@@ -157,7 +158,8 @@ impl Circuit<Fr> for ModelCircuit {
         let dot = DotConfig::configure(meta, advice[..params.lanes].to_vec(), advice[params.lanes]);
         let mut rq_cols = [advice[0]; ADVICE];
         rq_cols.copy_from_slice(&advice[..ADVICE]);
-        let requant = RequantConfig::configure(meta, rq_cols, table, params.limb_bits);
+        let range = meta.advice_column();
+        let requant = RequantConfig::configure(meta, rq_cols, range, table, params.limb_bits);
         ModelConfig {
             dot,
             requant,

@@ -21,8 +21,8 @@ pub const MIN_K: u32 = 6;
 pub const MAX_K: u32 = 24;
 /// Rows at the end of the domain halo2 reserves for blinding (and a margin).
 pub const RESERVED_ROWS: usize = 8;
-/// Lookup arguments the circuit uses (the requant chip's four limbs).
-pub const LOOKUPS: usize = 4;
+/// Lookup arguments the circuit uses (the range column's).
+pub const LOOKUPS: usize = 1;
 /// Lane widths the planner considers.
 pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
 
@@ -144,31 +144,31 @@ impl LayoutPlan {
     }
 }
 
-/// Advice columns for a lane width.
+/// Main advice columns for a lane width (the range column comes on top).
 pub fn advice_columns(lanes: usize) -> usize {
     (lanes + 1).max(requant::ADVICE)
 }
 
-/// Rows one node takes with `lanes`-wide dot products.
-pub fn node_rows(node: &crate::ir::Node, lanes: usize) -> usize {
-    match &node.op {
-        crate::ops::Op::Linear(l) => {
-            let batch = node.shape.iter().product::<usize>() / l.out_dim.max(1);
-            batch * l.rows(lanes)
-        }
-        op => op.rows(lanes),
+/// Rows the model takes with `lanes`-wide dot products, counted in layout order (each
+/// input value gets a requant row).
+pub fn rows(model: &Model, lanes: usize) -> usize {
+    let mut counter = crate::ops::RowCounter::default();
+    for input in &model.inputs {
+        (0..input.len()).for_each(|_| counter.requant());
     }
+    for node in &model.nodes {
+        let first = node.inputs.first().map_or(0, |&i| model.len(i));
+        node.op.count_rows(lanes, first, &mut counter);
+    }
+    counter.used()
 }
 
-/// Rows the model takes with `lanes`-wide dot products (inputs get one requant row each).
-pub fn rows(model: &Model, lanes: usize) -> usize {
-    let inputs: usize = model.inputs.iter().map(|i| i.len()).sum();
-    inputs
-        + model
-            .nodes
-            .iter()
-            .map(|n| node_rows(n, lanes))
-            .sum::<usize>()
+/// Rows one node takes, on its own.
+pub fn node_rows(model: &Model, node: &crate::ir::Node, lanes: usize) -> usize {
+    let mut counter = crate::ops::RowCounter::default();
+    let first = node.inputs.first().map_or(0, |&i| model.len(i));
+    node.op.count_rows(lanes, first, &mut counter);
+    counter.used()
 }
 
 /// The widest range check in the model, checked against [`MAX_BITS`].
@@ -259,7 +259,7 @@ fn fit(
             let widths = widths(model, b);
             let table = table_rows(&widths);
             if table <= usable {
-                let advice = advice_columns(lanes);
+                let advice = advice_columns(lanes) + 1;
                 let commitments = commitments(CircuitParams {
                     lanes,
                     limb_bits: b,

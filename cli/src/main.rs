@@ -91,6 +91,9 @@ enum Command {
         /// Folder of proofs.
         proofs: PathBuf,
     },
+    /// On-chain verification: Solidity verifier, call data, and a check in an in-process EVM.
+    #[command(subcommand)]
+    Evm(EvmCommand),
     /// Compile (calibrating on the input), set up, prove and verify in one go.
     Run {
         /// The ONNX model.
@@ -104,6 +107,68 @@ enum Command {
         #[arg(long)]
         public_input: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum EvmCommand {
+    /// Write a self-contained Solidity verifier for the model's verifying key.
+    Verifier {
+        /// Model directory (after setup).
+        dir: PathBuf,
+        /// Where to write the contract.
+        #[arg(long, default_value = "Verifier.sol")]
+        out: PathBuf,
+    },
+    /// Print the contract's call data for a proof: one 0x-hex line (instances, then proof).
+    Calldata {
+        /// The proof.
+        proof: PathBuf,
+    },
+    /// Compile the verifier with solc 0.8.19, deploy it in revm, call it with the proof;
+    /// prints gas used and the deployed size; exits 0 only if the contract accepted.
+    Verify {
+        /// Model directory.
+        dir: PathBuf,
+        /// The proof.
+        proof: PathBuf,
+    },
+}
+
+fn evm(cmd: EvmCommand) -> Result<()> {
+    match cmd {
+        EvmCommand::Verifier { dir, out } => {
+            let source = zkonnx::evm::evm_verifier_source(&dir)?;
+            zkonnx::crates::prover::artifacts::write_atomic(&out, source.as_bytes())?;
+            out!(
+                "wrote {} ({} bytes of Solidity)",
+                out.display(),
+                source.len()
+            );
+        }
+        EvmCommand::Calldata { proof } => {
+            out!(
+                "{}",
+                zkonnx::evm::evm_calldata(&zkonnx::read_proof(&proof)?)?
+            );
+        }
+        EvmCommand::Verify { dir, proof } => {
+            let proof = zkonnx::read_proof(&proof)?;
+            let pb = spinner("compiling the verifier");
+            let contract = zkonnx::evm::EvmVerifier::build(&dir);
+            pb.finish_and_clear();
+            let contract = contract?;
+            let receipt = contract.verify(&proof)?;
+            out!("the contract accepted the proof");
+            out!("gas used: {}", receipt.gas_used);
+            out!(
+                "deployed size: {} bytes (EIP-170 limit {}; {})",
+                receipt.deployed_size,
+                zkonnx::crates::evm::MAX_CODE_SIZE,
+                contract.compiled.settings
+            );
+        }
+    }
+    Ok(())
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -309,6 +374,7 @@ fn run(cli: Cli) -> Result<()> {
             jobs,
         } => prove_batch(&dir, &inputs, &out, jobs),
         Command::VerifyBatch { dir, proofs } => verify_batch(&dir, &proofs),
+        Command::Evm(cmd) => evm(cmd),
         Command::Run {
             model,
             input,

@@ -141,3 +141,86 @@ fn help_lists_the_commands() {
         assert!(text.contains(cmd), "{text}");
     }
 }
+
+#[test]
+fn evm_commands() {
+    let dir = temp("evm");
+    let d = dir.display().to_string();
+    let out = zkonnx(&[
+        "run",
+        &fixture("linreg/model.onnx"),
+        &fixture("linreg/input_1.json"),
+        "--out",
+        &d,
+    ]);
+    assert!(out.status.success());
+    let p = dir.join("proof.json").display().to_string();
+    let sol = dir.join("Verifier.sol");
+    assert!(
+        zkonnx(&["evm", "verifier", &d, "--out", &sol.display().to_string()])
+            .status
+            .success()
+    );
+    assert!(std::fs::read_to_string(&sol)
+        .unwrap()
+        .contains("pragma solidity 0.8.19"));
+    let out = zkonnx(&["evm", "calldata", &p]);
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && line.starts_with("0x") && line.trim_end().lines().count() == 1);
+    let out = zkonnx(&["evm", "verify", &d, &p]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("gas used: ") && text.contains("deployed size: "),
+        "{text}"
+    );
+    // A flipped proof byte: the contract rejects it, one line, non-zero exit.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let proof = json["proof"].as_str().unwrap().to_string();
+    let flipped = format!(
+        "{}{}{}",
+        &proof[..100],
+        if &proof[100..101] == "0" { "1" } else { "0" },
+        &proof[101..]
+    );
+    json["proof"] = serde_json::Value::String(flipped);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, json.to_string()).unwrap();
+    assert_clean_failure(
+        &zkonnx(&["evm", "verify", &d, &bad.display().to_string()]),
+        "rejected",
+    );
+    json["transcript"] = serde_json::Value::String("poseidon".into());
+    std::fs::write(&bad, json.to_string()).unwrap();
+    assert_clean_failure(
+        &zkonnx(&["evm", "calldata", &bad.display().to_string()]),
+        "transcript",
+    );
+}
+
+#[test]
+fn evm_without_compiler_is_a_clear_error() {
+    let dir = temp("nosolc");
+    let d = dir.display().to_string();
+    assert!(zkonnx(&[
+        "run",
+        &fixture("linreg/model.onnx"),
+        &fixture("linreg/input_2.json"),
+        "--out",
+        &d
+    ])
+    .status
+    .success());
+    let p = dir.join("proof.json").display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_zkonnx"))
+        .args(["evm", "verify", &d, &p])
+        .env("ZKONNX_SOLC_DIR", dir.join("no-such-dir"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "npm ci --prefix evm/solc");
+}

@@ -1,23 +1,26 @@
-//! The requantization chip: one row per value proves
+//! The requantization chip: one row per value, plus four cells of the range column `R`,
+//! proves
 //!
 //! ```text
-//! "rescale": x·mul_a + x2·mul_b + add = y·2^shift + r_lo + r_hi·2^b
-//! "sign":    y + 2^bits = s·2^bits + m_lo + m_hi·2^b
+//! "rescale": x·mul_a + x2·mul_b + add = y·2^shift + R[0] + R[1]·2^b
+//! "sign":    y + 2^bits = s·2^bits + R[2] + R[3]·2^b
 //! "bool":    s·(s - 1) = 0
-//! "out":     out = y + relu·(s·y - y)
-//! lookups:   (tag_r_lo, r_lo), (tag_r_hi, r_hi), (tag_m_lo, m_lo), (tag_m_hi, m_hi) ∈ range table
+//! "out":     out = y          (plain rows)
+//! "out relu": out = s·y       (ReLU rows)
+//! lookup:    (TAG, R) ∈ range table, on every row
 //! ```
-//! where `mul_a`, `mul_b`, `add` (which includes the rounding constant `2^(shift-1)`),
-//! `2^shift`, `2^bits`, `relu` and the four tags are fixed columns, and `b` is the circuit's
-//! limb width. The tags are the limb widths: `min(shift, b)` and `shift - min(shift, b)`, and
-//! the same for `bits`.
+//! where `R[i]` is the range column at rotation `i`, `TAG` is a fixed column holding each
+//! limb's width (`min(shift, b)`, `shift - min(shift, b)`, then the same for `bits`; 0 on rows
+//! without a limb, which forces `R = 0` there), `mul_a`, `mul_b`, `add` (which includes the
+//! rounding constant `2^(shift-1)`), `2^shift` and `2^bits` are fixed columns, and `b` is the
+//! circuit's limb width. One lookup argument without a selector serves every range check.
 //!
-//! Soundness: the lookups put `rem = r_lo + r_hi·2^b` in `[0, 2^shift)` and
-//! `m = m_lo + m_hi·2^b` in `[0, 2^bits)`. With `s` boolean, "sign" then forces
+//! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` in `[0, 2^shift)` and
+//! `m = R[2] + R[3]·2^b` in `[0, 2^bits)`. With `s` boolean, "sign" then forces
 //! `y ∈ [-2^bits, 2^bits)` and `s = [y ≥ 0]`. Since `2^(bits+shift+1) < p`, the pair
 //! `(y, rem)` in these ranges is unique for a given left side of "rescale", so `y` is the
-//! rounded quotient and `out` is fixed by `x`, `x2` and the fixed columns. No cell the output
-//! depends on is free.
+//! rounded quotient and `out` is fixed by `x`, `x2` and the fixed columns. The layout gives
+//! every requant row four `R` rows of its own. No cell the output depends on is free.
 
 use super::range_table::RangeTableConfig;
 use super::value;
@@ -28,18 +31,28 @@ use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
-/// Number of advice columns the chip uses.
-pub const ADVICE: usize = 9;
+/// Number of main advice columns the chip uses (besides the range column).
+pub const ADVICE: usize = 5;
+/// Rows of the range column one requantization takes.
+pub const RANGE_ROWS: usize = 4;
 
 /// Columns of the requant chip.
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
-    /// Enables the gates and lookups.
+    /// Enables "rescale", "sign" and "bool" on every requant row.
     pub q: Selector,
-    /// Advice: x, x2, y, r_lo, r_hi, s, m_lo, m_hi, out.
+    /// Enables output `y`.
+    pub q_plain: Selector,
+    /// Enables output `s·y` (ReLU).
+    pub q_relu: Selector,
+    /// Advice: x, x2, y, s, out.
     pub advice: [Column<Advice>; ADVICE],
-    /// Fixed: mul_a, mul_b, add, 2^shift, 2^bits, relu, tag_r_lo, tag_r_hi, tag_m_lo, tag_m_hi.
-    pub fixed: [Column<Fixed>; 10],
+    /// The range column `R`.
+    pub range: Column<Advice>,
+    /// Fixed: mul_a, mul_b, add, 2^shift, 2^bits.
+    pub fixed: [Column<Fixed>; 5],
+    /// Limb widths looked up with `R`.
+    pub tag: Column<Fixed>,
     /// Limb width `b`.
     pub limb_bits: u32,
 }
@@ -49,12 +62,8 @@ mod a {
     pub const X: usize = 0;
     pub const X2: usize = 1;
     pub const Y: usize = 2;
-    pub const R_LO: usize = 3;
-    pub const R_HI: usize = 4;
-    pub const S: usize = 5;
-    pub const M_LO: usize = 6;
-    pub const M_HI: usize = 7;
-    pub const OUT: usize = 8;
+    pub const S: usize = 3;
+    pub const OUT: usize = 4;
 }
 
 /// Indices into [`RequantConfig::fixed`].
@@ -64,8 +73,6 @@ mod f {
     pub const ADD: usize = 2;
     pub const POW_SHIFT: usize = 3;
     pub const POW_BITS: usize = 4;
-    pub const RELU: usize = 5;
-    pub const TAGS: usize = 6;
 }
 
 /// The limb widths `(lo, hi)` a `width`-bit range check uses with `b`-bit limbs.
@@ -131,60 +138,68 @@ pub struct RequantCells {
 }
 
 impl RequantConfig {
-    /// Creates the gates and the four lookups.
+    /// Creates the gates and the range lookup.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         advice: [Column<Advice>; ADVICE],
+        range: Column<Advice>,
         table: RangeTableConfig,
         limb_bits: u32,
     ) -> Self {
-        let q = meta.complex_selector();
-        let fixed = [(); 10].map(|_| meta.fixed_column());
+        let (q, q_plain, q_relu) = (meta.selector(), meta.selector(), meta.selector());
+        let fixed = [(); 5].map(|_| meta.fixed_column());
+        let tag = meta.fixed_column();
         let limb = Expression::Constant(to_field(1i128 << limb_bits));
         meta.create_gate("requant", |m| {
+            let (qp, qr) = (m.query_selector(q_plain), m.query_selector(q_relu));
             let q = m.query_selector(q);
             let adv = advice.map(|c| m.query_advice(c, Rotation::cur()));
+            let r: Vec<_> = (0..RANGE_ROWS as i32)
+                .map(|i| m.query_advice(range, Rotation(i)))
+                .collect();
             let fx = fixed.map(|c| m.query_fixed(c, Rotation::cur()));
             let one = Expression::Constant(Fr::one());
             let rescale = adv[a::X].clone() * fx[f::MUL_A].clone()
                 + adv[a::X2].clone() * fx[f::MUL_B].clone()
                 + fx[f::ADD].clone()
                 - adv[a::Y].clone() * fx[f::POW_SHIFT].clone()
-                - adv[a::R_LO].clone()
-                - adv[a::R_HI].clone() * limb.clone();
+                - r[0].clone()
+                - r[1].clone() * limb.clone();
             let sign = adv[a::Y].clone() + fx[f::POW_BITS].clone()
                 - adv[a::S].clone() * fx[f::POW_BITS].clone()
-                - adv[a::M_LO].clone()
-                - adv[a::M_HI].clone() * limb.clone();
+                - r[2].clone()
+                - r[3].clone() * limb.clone();
             let boolean = adv[a::S].clone() * (adv[a::S].clone() - one);
-            let out = adv[a::OUT].clone()
-                - adv[a::Y].clone()
-                - fx[f::RELU].clone() * (adv[a::S].clone() * adv[a::Y].clone() - adv[a::Y].clone());
+            let plain = qp * (adv[a::OUT].clone() - adv[a::Y].clone());
+            let relu = qr * (adv[a::OUT].clone() - adv[a::S].clone() * adv[a::Y].clone());
             vec![
                 ("rescale", q.clone() * rescale),
                 ("sign", q.clone() * sign),
-                ("bool", q.clone() * boolean),
-                ("out", q * out),
+                ("bool", q * boolean),
+                ("out", plain),
+                ("out relu", relu),
             ]
         });
-        let limbs = [(a::R_LO, 0), (a::R_HI, 1), (a::M_LO, 2), (a::M_HI, 3)];
-        for (col, tag) in limbs {
-            meta.lookup("limb range", |m| {
-                let q = m.query_selector(q);
-                let t = m.query_fixed(fixed[f::TAGS + tag], Rotation::cur());
-                let v = m.query_advice(advice[col], Rotation::cur());
-                vec![(t, table.tag), (q * v, table.value)]
-            });
-        }
+        meta.lookup_any("limb range", |m| {
+            let t = m.query_fixed(tag, Rotation::cur());
+            let v = m.query_advice(range, Rotation::cur());
+            let tt = m.query_fixed(table.tag.inner(), Rotation::cur());
+            let tv = m.query_fixed(table.value.inner(), Rotation::cur());
+            vec![(t, tt), (v, tv)]
+        });
         Self {
             q,
+            q_plain,
+            q_relu,
             advice,
+            range,
             fixed,
+            tag,
             limb_bits,
         }
     }
 
-    /// Assigns one row at `offset`.
+    /// Assigns one requantization at `offset` (its range limbs at `offset..offset + 4`).
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
@@ -192,6 +207,12 @@ impl RequantConfig {
         row: &RequantRow,
     ) -> Result<RequantCells, Error> {
         self.q.enable(region, offset)?;
+        let out = if row.rq.relu {
+            &self.q_relu
+        } else {
+            &self.q_plain
+        };
+        out.enable(region, offset)?;
         let b = self.limb_bits;
         let (r_lo_w, r_hi_w) = limb_widths(row.rq.shift, b);
         let (m_lo_w, m_hi_w) = limb_widths(row.rq.bits, b);
@@ -201,11 +222,6 @@ impl RequantConfig {
             row.add + row.rq.half(),
             1i128 << row.rq.shift,
             1i128 << row.rq.bits,
-            row.rq.relu as i128,
-            r_lo_w as i128,
-            r_hi_w as i128,
-            m_lo_w as i128,
-            m_hi_w as i128,
         ];
         for (col, v) in self.fixed.iter().zip(fixed_vals) {
             region.assign_fixed(*col, offset, to_field(v));
@@ -214,15 +230,21 @@ impl RequantConfig {
         let w = row.w;
         let rem = w.map(|w| split(w.rem, r_lo_w));
         let mag = w.map(|w| split(w.mag, m_lo_w));
+        let limbs = [
+            (r_lo_w, rem.map(|r| r.0)),
+            (r_hi_w, rem.map(|r| r.1)),
+            (m_lo_w, mag.map(|m| m.0)),
+            (m_hi_w, mag.map(|m| m.1)),
+        ];
+        for (i, (width, v)) in limbs.into_iter().enumerate() {
+            region.assign_fixed(self.tag, offset + i, to_field(width as i128));
+            region.assign_advice(self.range, offset + i, value(v));
+        }
         let vals = [
             row.x,
             row.x2,
             w.map(|w| w.y),
-            rem.map(|r| r.0),
-            rem.map(|r| r.1),
             w.map(|w| w.sign as i128),
-            mag.map(|m| m.0),
-            mag.map(|m| m.1),
             w.map(|w| w.out),
         ];
         let mut cells = [None; ADVICE];

@@ -74,14 +74,12 @@ impl Linear {
         Ok(out)
     }
 
-    /// Rows: one requant row plus `⌈in/lanes⌉` dot rows per output value.
-    pub fn rows_per_output(&self, lanes: usize) -> usize {
-        self.in_dim.div_ceil(lanes) + 1
-    }
-
-    /// Total rows for the whole op (batch of one).
-    pub fn rows(&self, lanes: usize) -> usize {
-        self.out_dim * self.rows_per_output(lanes)
+    /// Counts rows: per output value, `⌈in/lanes⌉` dot rows and one requant row.
+    pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut super::RowCounter) {
+        for _ in 0..(input_len / self.in_dim) * self.out_dim {
+            (0..self.in_dim.div_ceil(lanes)).for_each(|_| rows.dot());
+            rows.requant();
+        }
     }
 
     /// Lays out every output; returns the output cells.
@@ -134,16 +132,16 @@ impl Linear {
                 cont: c > 0,
                 acc,
             };
-            let (lane_cells, a) = ctx.dot.assign(ctx.region, ctx.row, &row)?;
+            let at = ctx.dot_row();
+            let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
             for (l, src) in lane_cells.iter().zip(cell_chunk) {
                 ctx.region.constrain_equal(*l, *src);
             }
             acc_cell = Some(a);
-            ctx.row += 1;
         }
         let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
-        let rq = ctx.requant.assign(ctx.region, ctx.row, &row)?;
-        ctx.row += 1;
+        let at = ctx.requant_row();
+        let rq = ctx.requant.assign(ctx.region, at, &row)?;
         ctx.region
             .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
         Ok(rq.out)

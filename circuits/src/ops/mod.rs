@@ -40,8 +40,59 @@ pub struct LayoutCtx<'a, 'r> {
     pub dot: &'a DotConfig,
     /// Requantization chip.
     pub requant: &'a RequantConfig,
-    /// Next free row.
+    /// Next free row of the main columns.
     pub row: usize,
+    /// Next free row of the range column.
+    pub range_row: usize,
+}
+
+impl LayoutCtx<'_, '_> {
+    /// Takes the next dot row.
+    pub fn dot_row(&mut self) -> usize {
+        self.row += 1;
+        self.row - 1
+    }
+
+    /// Takes the next requant row and its range rows.
+    pub fn requant_row(&mut self) -> usize {
+        let r = self.row.max(self.range_row);
+        self.row = r + 1;
+        self.range_row = r + crate::chips::requant::RANGE_ROWS;
+        r
+    }
+
+    /// Rows used so far.
+    pub fn used(&self) -> usize {
+        self.row.max(self.range_row)
+    }
+}
+
+/// Counts rows the way [`LayoutCtx`] allocates them, without a region.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RowCounter {
+    /// Main rows.
+    pub row: usize,
+    /// Range rows.
+    pub range_row: usize,
+}
+
+impl RowCounter {
+    /// A dot row.
+    pub fn dot(&mut self) {
+        self.row += 1;
+    }
+
+    /// A requant row.
+    pub fn requant(&mut self) {
+        let r = self.row.max(self.range_row);
+        self.row = r + 1;
+        self.range_row = r + crate::chips::requant::RANGE_ROWS;
+    }
+
+    /// Rows used.
+    pub fn used(&self) -> usize {
+        self.row.max(self.range_row)
+    }
 }
 
 impl Op {
@@ -72,12 +123,13 @@ impl Op {
         }
     }
 
-    /// Rows the op takes with `lanes`-wide dot products.
-    pub fn rows(&self, lanes: usize) -> usize {
+    /// Counts the op's rows with `lanes`-wide dot products; `input_len` is the length of
+    /// its first input.
+    pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter) {
         match self {
-            Op::Linear(op) => op.rows(lanes),
-            Op::Elementwise(op) => op.rows(),
-            Op::Reshape(_) => 0,
+            Op::Linear(op) => op.count_rows(lanes, input_len, rows),
+            Op::Elementwise(op) => (0..op.rows()).for_each(|_| rows.requant()),
+            Op::Reshape(_) => {}
         }
     }
 

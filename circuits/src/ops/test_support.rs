@@ -71,7 +71,8 @@ impl Circuit<Fr> for ChipCircuit {
         let _instance = meta.instance_column();
         let table = RangeTableConfig::configure(meta);
         let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
-        let requant = RequantConfig::configure(meta, advice, table, LIMB_BITS);
+        let range = meta.advice_column();
+        let requant = RequantConfig::configure(meta, advice, range, table, LIMB_BITS);
         ChipConfig {
             dot,
             requant,
@@ -97,9 +98,11 @@ impl Circuit<Fr> for ChipCircuit {
                     last_acc = Some(config.dot.assign(&mut region, i + 1, &row)?.1);
                 }
                 for (i, r) in self.requants.iter().enumerate() {
-                    let cells = config
-                        .requant
-                        .assign(&mut region, self.dots.len() + 1 + i, r)?;
+                    let cells = config.requant.assign(
+                        &mut region,
+                        self.dots.len() + 1 + i * crate::chips::requant::RANGE_ROWS,
+                        r,
+                    )?;
                     if let (0, Some(acc)) = (i, last_acc) {
                         region.constrain_equal(acc, cells.x);
                     }

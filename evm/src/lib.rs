@@ -1,0 +1,18 @@
+//! zkonnx-evm: check zkonnx proofs on an EVM.
+//!
+//! [`solidity`] writes a self-contained Solidity verifier for a model's `vk.bin` (with
+//! snark-verifier's EVM loader, SHPLONK, the same Keccak transcript the prover uses);
+//! [`solc`] compiles it with the pinned solc 0.8.19 (npm's WebAssembly build, run by node);
+//! [`calldata`] encodes a proof as the contract's call data; [`execute`] deploys and calls
+//! the contract in an in-process EVM (revm) and reports gas.
+
+pub mod calldata;
+pub mod error;
+pub mod execute;
+pub mod solc;
+pub mod solidity;
+
+pub use error::EvmError;
+
+/// EIP-170: the largest deployed contract, in bytes.
+pub const MAX_CODE_SIZE: usize = 24_576;

@@ -1,0 +1,47 @@
+//! Solidity verifier generation with snark-verifier's EVM loader.
+//!
+//! The loader "runs" the PLONK verifier symbolically and records EVM code: the transcript
+//! (Keccak, the encoding the prover uses), the SHPLONK multi-open and the final pairing.
+//! The generator unwraps internally on keys it cannot handle, so it runs behind
+//! `catch_unwind`: a failure is an error, not a crash.
+
+use crate::error::EvmError;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr};
+use halo2_proofs::poly::commitment::ParamsProver;
+use snark_verifier::loader::evm::EvmLoader;
+use snark_verifier::pcs::kzg::{Bdfg21, KzgAs, KzgDecidingKey};
+use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
+use snark_verifier::system::halo2::{compile, Config};
+use snark_verifier::verifier::{plonk::PlonkVerifier, SnarkVerifier};
+use std::rc::Rc;
+use zkonnx_verifier::{Srs, VerifierKey};
+
+type Verifier = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
+
+/// Writes the Solidity source of a verifier for `vk` (made with `srs`).
+pub fn generate(srs: &Srs, vk: &VerifierKey) -> Result<String, EvmError> {
+    let num_instance = vec![vk.header.num_instances()];
+    let run = || -> Result<String, String> {
+        let protocol = compile(
+            srs,
+            &vk.vk,
+            Config::kzg().with_num_instance(num_instance.clone()),
+        );
+        let dk: KzgDecidingKey<Bn256> = (srs.get_g()[0], srs.g2(), srs.s_g2()).into();
+        let loader = EvmLoader::new::<Fq, Fr>();
+        let protocol = protocol.loaded(&loader);
+        let mut transcript = EvmTranscript::<_, Rc<EvmLoader>, _, _>::new(&loader);
+        let instances = transcript.load_instances(num_instance.clone());
+        let proof = Verifier::read_proof(&dk, &protocol, &instances, &mut transcript)
+            .map_err(|e| format!("{e:?}"))?;
+        Verifier::verify(&dk, &protocol, &instances, &proof).map_err(|e| format!("{e:?}"))?;
+        Ok(loader.solidity_code())
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(code)) => Ok(code),
+        Ok(Err(e)) => Err(EvmError::Generate(e)),
+        Err(_) => Err(EvmError::Generate(
+            "the generator panicked on this verifying key".into(),
+        )),
+    }
+}

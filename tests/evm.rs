@@ -1,0 +1,88 @@
+//! On-chain verification with a real Solidity compiler (solc 0.8.19, WebAssembly build) and
+//! a real EVM (revm): honest proofs are accepted; a changed output, a flipped proof byte and
+//! another model's proof are rejected; the contract fits EIP-170.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::sync::OnceLock;
+use zkonnx::evm::EvmVerifier;
+use zkonnx::{Error, ProofFile};
+
+fn contract(dir: &'static Path) -> &'static EvmVerifier {
+    static MLP: OnceLock<EvmVerifier> = OnceLock::new();
+    static LIN: OnceLock<EvmVerifier> = OnceLock::new();
+    let cell = if dir == mlp() { &MLP } else { &LIN };
+    cell.get_or_init(|| EvmVerifier::build(dir).unwrap())
+}
+
+fn rejected(r: Result<zkonnx::crates::evm::execute::Receipt, Error>) -> bool {
+    matches!(
+        r,
+        Err(Error::Evm(zkonnx::crates::evm::EvmError::Rejected(_)))
+    )
+}
+
+#[test]
+fn honest_proofs_are_accepted_and_fit_eip170() {
+    for (dir, model) in [(mlp(), "digits_mlp"), (linreg(), "linreg")] {
+        let c = contract(dir);
+        assert!(c.source.contains("pragma solidity 0.8.19"));
+        let proof = zkonnx::prove(dir, &inputs(model, 1)[0]).unwrap();
+        let receipt = c.verify(&proof).unwrap();
+        println!(
+            "{model}: gas used {}, deployed size {} bytes",
+            receipt.gas_used, receipt.deployed_size
+        );
+        assert!(receipt.deployed_size <= zkonnx::crates::evm::MAX_CODE_SIZE);
+    }
+}
+
+#[test]
+fn changed_output_flipped_byte_and_other_model_are_rejected() {
+    let c = contract(mlp());
+    let proof = zkonnx::prove(mlp(), &inputs("digits_mlp", 2)[1]).unwrap();
+    let mut changed = proof.clone();
+    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
+    assert!(rejected(c.verify(&changed)));
+    let mut bytes = proof.proof_bytes().unwrap();
+    bytes[200] ^= 0x01;
+    let flipped = ProofFile {
+        proof: format!("0x{}", hex(&bytes)),
+        ..proof.clone()
+    };
+    assert!(rejected(c.verify(&flipped)));
+    let other = zkonnx::prove(linreg(), &inputs("linreg", 1)[0]).unwrap();
+    assert!(rejected(c.verify(&other)));
+}
+
+#[test]
+fn wrong_transcript_and_malformed_proof_are_errors() {
+    let proof = zkonnx::prove(linreg(), &inputs("linreg", 1)[0]).unwrap();
+    let other = ProofFile {
+        transcript: "blake2b".into(),
+        ..proof.clone()
+    };
+    let msg = zkonnx::evm::evm_calldata(&other).unwrap_err().to_string();
+    assert!(msg.contains("transcript"), "{msg}");
+    let bad = ProofFile {
+        proof: "0x12z".into(),
+        ..proof.clone()
+    };
+    assert!(zkonnx::evm::evm_calldata(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("malformed proof"));
+    let data = zkonnx::evm::evm_calldata(&proof).unwrap();
+    assert_eq!(
+        data.len(),
+        2 + 2 * (32 * proof.instances[0].len() + proof.proof_bytes().unwrap().len())
+    );
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
