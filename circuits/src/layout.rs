@@ -32,7 +32,8 @@ pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
 pub struct CostModel {
     /// Per-proof constant (transcript, multi-open, thread start-up), seconds.
     pub per_proof_s: f64,
-    /// Gas of an EVM verification besides the committed polynomials (tx + pairings).
+    /// Gas of an EVM verification besides the committed polynomials (tx, calldata, pairings,
+    /// transcript), fitted to revm measurements of the example models.
     pub gas_base: u64,
     /// Gas per committed polynomial the verifier touches.
     pub gas_per_commitment: u64,
@@ -52,7 +53,7 @@ impl Default for CostModel {
     fn default() -> Self {
         Self {
             per_proof_s: 0.11,
-            gas_base: 134_000,
+            gas_base: 234_000,
             gas_per_commitment: 6_400,
             seconds_per_mgas: 1.0,
             base_us: 28.0,
