@@ -23,6 +23,7 @@
 
 mod api;
 pub mod batch;
+pub mod conformance;
 mod error;
 pub mod evm;
 mod input;

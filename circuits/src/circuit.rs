@@ -87,6 +87,7 @@ impl ModelCircuit {
             requant: &config.requant,
             row: 0,
             range_row: 0,
+            limit: self.plan.rows,
         };
         let mut cells: Vec<Vec<Cell>> = Vec::with_capacity(model.num_tensors());
         let mut public = Vec::new();
@@ -96,7 +97,7 @@ impl ModelCircuit {
             for j in 0..spec.len() {
                 let x = trace.map(|t| t.tensors[i][j]);
                 let row = synth(RequantRow::honest(rq, (1, 0, 0), x, None, &spec.name))?;
-                let at = ctx.requant_row();
+                let at = ctx.requant_row()?;
                 let rc = ctx.requant.assign(ctx.region, at, &row)?;
                 if model.public_input {
                     public.push(rc.x);

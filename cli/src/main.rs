@@ -91,6 +91,19 @@ enum Command {
         /// Folder of proofs.
         proofs: PathBuf,
     },
+    /// Run the ONNX backend conformance cases under DIR: compile, prove, verify and compare
+    /// each with its expected output (1% of the largest expected magnitude); one line per
+    /// case, totals, and conformance.json.
+    Conformance {
+        /// Folder of cases (each a folder with model.onnx and test_data_set_0/).
+        dir: PathBuf,
+        /// Refuse cases whose circuit needs more than 2^K rows.
+        #[arg(long, default_value_t = 16)]
+        max_k: u32,
+        /// Where to write the JSON report.
+        #[arg(long, default_value = "conformance.json")]
+        out: PathBuf,
+    },
     /// On-chain verification: Solidity verifier, call data, and a check in an in-process EVM.
     #[command(subcommand)]
     Evm(EvmCommand),
@@ -167,6 +180,35 @@ fn evm(cmd: EvmCommand) -> Result<()> {
                 contract.compiled.settings
             );
         }
+    }
+    Ok(())
+}
+
+fn conformance(dir: &Path, max_k: u32, out: &Path) -> Result<()> {
+    use zkonnx::conformance::{run_all, Outcome};
+    let work = std::env::temp_dir().join(format!("zkonnx-conformance-{}", std::process::id()));
+    let report = run_all(dir, &work, max_k, |r| {
+        let (tag, why) = match &r.outcome {
+            Outcome::Pass => ("pass", String::new()),
+            Outcome::Fail(e) => ("FAIL", format!(": {e}")),
+            Outcome::Refused(e) => ("refused", format!(": {e}")),
+            Outcome::Unsupported(ops) => ("unsupported", format!(": {ops}")),
+        };
+        out!("{tag:<11} {}{why}", r.case);
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    out!(
+        "total {}: {} pass, {} fail, {} refused, {} unsupported",
+        report.cases.len(),
+        report.pass,
+        report.fail,
+        report.refused,
+        report.unsupported
+    );
+    let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
+    zkonnx::crates::prover::artifacts::write_atomic(out, json.as_bytes())?;
+    if report.fail > 0 {
+        anyhow::bail!("{} case(s) failed", report.fail);
     }
     Ok(())
 }
@@ -375,6 +417,7 @@ fn run(cli: Cli) -> Result<()> {
         } => prove_batch(&dir, &inputs, &out, jobs),
         Command::VerifyBatch { dir, proofs } => verify_batch(&dir, &proofs),
         Command::Evm(cmd) => evm(cmd),
+        Command::Conformance { dir, max_k, out } => conformance(&dir, max_k, &out),
         Command::Run {
             model,
             input,

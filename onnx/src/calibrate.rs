@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
-use zkonnx_circuits::ops::{Elementwise, Linear, Op, Reshape};
+use zkonnx_circuits::ops::{Elementwise, Gather, Linear, Op, Reshape, SparseDot};
 use zkonnx_circuits::requant::{Requant, MAX_BITS};
 use zkonnx_circuits::EvalError;
 
@@ -93,6 +93,10 @@ pub struct CalibrationReport {
     pub tensors: Vec<TensorRange>,
     /// Largest difference between zkonnx's float lowering and tract (a lowering check).
     pub lowering_max_abs_diff: f64,
+    /// Set when tract could not run the model: the errors above are then measured against
+    /// zkonnx's own float lowering instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tract_error: Option<String>,
 }
 
 /// Magnitudes seen over the samples: per tensor (after ReLU) and per node before ReLU.
@@ -334,6 +338,56 @@ fn quantize_op(
             ))
         }
         FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
+        FloatOp::Gather { sources } if in_scales.iter().all(|&s| s == s_in) => Ok((
+            Op::Gather(Gather {
+                sources: sources.clone(),
+            }),
+            s_in,
+        )),
+        FloatOp::Gather { sources } => {
+            // Inputs at different scales (a Concat): align them with a one-term dot each.
+            let terms = sources.iter().map(|&(k, i)| vec![(k, i, 1.0)]).collect();
+            let b = vec![0.0; sources.len()];
+            let node = crate::graph::FloatNode {
+                op: FloatOp::SparseDot { terms, b },
+                ..node.clone()
+            };
+            quantize_op(&node, in_scales, want, max_pre, opts)
+        }
+        FloatOp::SparseDot { terms, b } => {
+            let max_w = terms.iter().flatten().fold(0.0f64, |m, t| m.max(t.2.abs()));
+            let smax = in_scales.iter().copied().max().unwrap_or(0);
+            let mut s_w = scale_for(max_w, opts.weight_bits);
+            let s_out = want.min(smax + s_w);
+            if smax + s_w - s_out > MAX_BITS {
+                s_w = MAX_BITS + s_out - smax;
+            }
+            // A term on input k carries the weight at scale s_w + (smax - s_k), so every
+            // product lands at scale smax + s_w.
+            let qterms = terms
+                .iter()
+                .map(|t| {
+                    t.iter()
+                        .map(|&(k, i, w)| {
+                            q(w, s_w + smax - in_scales[k as usize]).map(|v| (k, i, v as i64))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let bias = b
+                .iter()
+                .map(|&x| q(x, smax + s_w).map(|v| v as i64))
+                .collect::<Result<_, _>>()?;
+            let rq = requant(smax + s_w - s_out, s_out)?;
+            Ok((
+                Op::SparseDot(SparseDot {
+                    terms: qterms,
+                    bias,
+                    requant: rq,
+                }),
+                s_out,
+            ))
+        }
     }
 }
 
@@ -344,7 +398,10 @@ fn evaluate(
     samples: &[Vec<Vec<f64>>],
     ranges: &Ranges,
 ) -> Result<CalibrationReport, OnnxError> {
-    let reference = FloatReference::new(&loaded.proto, &loaded.graph)?;
+    let (reference, tract_error) = match FloatReference::new(&loaded.proto, &loaded.graph) {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let mut outputs: Vec<OutputError> = graph
         .output_names
         .iter()
@@ -358,8 +415,11 @@ fn evaluate(
         .collect();
     let mut lowering = 0.0f64;
     for s in samples {
-        let float = reference.run(s)?;
         let (ours, _) = graph.run(s);
+        let float = match &reference {
+            Some(r) => r.run(s)?,
+            None => graph.outputs.iter().map(|&o| ours[o].clone()).collect(),
+        };
         let trace = execute(model, quantize_inputs(model, s)?)?;
         for (o, (f, q)) in float
             .iter()
@@ -391,6 +451,7 @@ fn evaluate(
         outputs,
         tensors: tensor_ranges(model, ranges),
         lowering_max_abs_diff: lowering,
+        tract_error,
     })
 }
 

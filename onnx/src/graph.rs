@@ -33,6 +33,18 @@ pub enum FloatOp {
     Relu,
     /// Same values, another shape.
     Reshape,
+    /// `y[j] = b[j] + Σ w·inputs[k][i]` over the terms `(k, i, w)` of output `j`.
+    SparseDot {
+        /// Terms per output value.
+        terms: Vec<Vec<(u32, u32, f64)>>,
+        /// Bias per output value.
+        b: Vec<f64>,
+    },
+    /// `y[j] = inputs[k][i]` for the source `(k, i)` of output `j`.
+    Gather {
+        /// Source per output value.
+        sources: Vec<(u32, u32)>,
+    },
 }
 
 /// A node of the float graph.
@@ -177,6 +189,20 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
             .collect(),
         FloatOp::Relu => ins[0].iter().map(|v| v.max(0.0)).collect(),
         FloatOp::Reshape => ins[0].to_vec(),
+        FloatOp::SparseDot { terms, b } => terms
+            .iter()
+            .zip(b)
+            .map(|(t, b)| {
+                b + t
+                    .iter()
+                    .map(|&(k, i, w)| w * ins[k as usize][i as usize])
+                    .sum::<f64>()
+            })
+            .collect(),
+        FloatOp::Gather { sources } => sources
+            .iter()
+            .map(|&(k, i)| ins[k as usize][i as usize])
+            .collect(),
     }
 }
 

@@ -31,6 +31,13 @@ pub fn load(path: &Path) -> Result<LoadedModel, OnnxError> {
     load_bytes(bytes, &shown)
 }
 
+/// Decodes ONNX bytes into the protobuf model.
+pub fn decode(bytes: &[u8]) -> Result<ModelProto, String> {
+    tract_onnx::onnx()
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| e.to_string())
+}
+
 /// Decodes and lowers ONNX bytes; `name` is used in messages.
 pub fn load_bytes(bytes: Vec<u8>, name: &str) -> Result<LoadedModel, OnnxError> {
     let proto = tract_onnx::onnx()

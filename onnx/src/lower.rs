@@ -4,6 +4,11 @@
 //! not in it is an [`OnnxError::Unsupported`] naming the op and the node. Constants
 //! (initializers and `Constant` nodes) are folded into the ops that use them.
 
+mod affine;
+mod index;
+mod shape;
+mod window;
+
 use crate::error::OnnxError;
 use crate::graph::{broadcast, FloatGraph, FloatNode, FloatOp};
 use std::collections::HashMap;
@@ -19,6 +24,7 @@ struct Const {
 }
 
 /// What a node's inputs are: activations (by tensor id) or constants.
+#[derive(Clone, Copy)]
 enum Operand<'a> {
     Act(usize),
     Const(&'a Const),
@@ -30,8 +36,16 @@ type LowerFn = fn(&Lowering, &NodeProto, &[Operand]) -> Result<Lowered, String>;
 
 /// The result of lowering one node.
 enum Lowered {
+    /// One float op: the op, its activation inputs, its output shape.
     Op(FloatOp, Vec<usize>, Vec<usize>),
+    /// A constant (folded into the ops that read it).
     Const(Const),
+    /// Several float ops (later ones may read earlier ones by their future tensor ids, see
+    /// [`Lowering::next_id`]); `outputs[i]` is the op that yields the node's output `i`.
+    Nodes {
+        nodes: Vec<(FloatOp, Vec<usize>, Vec<usize>)>,
+        outputs: Vec<usize>,
+    },
 }
 
 /// ONNX op type → lowering function.
@@ -45,7 +59,43 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Reshape", reshape),
     ("Identity", identity),
     ("Constant", constant),
+    ("Conv", window::conv),
+    ("AveragePool", window::average_pool),
+    ("GlobalAveragePool", window::global_average_pool),
+    ("BatchNormalization", affine::batch_norm),
+    ("Mul", affine::mul),
+    ("Div", affine::div),
+    ("Neg", affine::neg),
+    ("Sum", affine::sum),
+    ("ReduceSum", affine::reduce_sum),
+    ("ReduceMean", affine::reduce_mean),
+    ("LeakyRelu", affine::leaky_relu),
+    ("PRelu", affine::prelu),
+    ("Transpose", shape::transpose),
+    ("Concat", shape::concat),
+    ("Squeeze", shape::squeeze),
+    ("Unsqueeze", shape::unsqueeze),
+    ("Slice", shape::slice),
+    ("Split", shape::split),
+    ("Expand", shape::expand),
+    ("Tile", shape::tile),
+    ("Gather", shape::gather),
+    ("Pad", shape::pad),
 ];
+
+/// Op types in the model that zkonnx cannot lower, sorted and without repeats.
+pub fn missing_ops(proto: &ModelProto) -> Vec<String> {
+    let mut missing: Vec<String> = proto
+        .graph
+        .iter()
+        .flat_map(|g| &g.node)
+        .map(|n| n.op_type.clone())
+        .filter(|t| !OP_TABLE.iter().any(|(name, _)| name == t))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
 
 /// The supported op types, for messages.
 pub fn supported() -> String {
@@ -65,6 +115,29 @@ struct Lowering {
 impl Lowering {
     fn shape(&self, id: usize) -> &[usize] {
         self.graph.shape(id)
+    }
+
+    /// The tensor id the next float node will get.
+    fn next_id(&self) -> usize {
+        self.graph.inputs.len() + self.graph.nodes.len()
+    }
+
+    fn push(
+        &mut self,
+        name: String,
+        op_type: &str,
+        (op, inputs, shape): (FloatOp, Vec<usize>, Vec<usize>),
+    ) -> usize {
+        let id = self.next_id();
+        self.graph.nodes.push(FloatNode {
+            name,
+            op_type: op_type.to_string(),
+            op,
+            inputs,
+            shape,
+            relu: false,
+        });
+        id
     }
 }
 
@@ -145,16 +218,23 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
             l.consts.insert(out, c);
         }
         Lowered::Op(op, inputs, shape) => {
-            let id = l.graph.inputs.len() + l.graph.nodes.len();
-            l.graph.nodes.push(FloatNode {
-                name,
-                op_type: node.op_type.clone(),
-                op,
-                inputs,
-                shape,
-                relu: false,
-            });
+            let id = l.push(name, &node.op_type, (op, inputs, shape));
             l.acts.insert(out, id);
+        }
+        Lowered::Nodes { nodes, outputs } => {
+            let first = l.next_id();
+            let count = nodes.len();
+            for (i, n) in nodes.into_iter().enumerate() {
+                let label = if i + 1 == count {
+                    name.clone()
+                } else {
+                    format!("{name}/{i}")
+                };
+                l.push(label, &node.op_type, n);
+            }
+            for (o, &n) in node.output.iter().zip(&outputs) {
+                l.acts.insert(o.clone(), first + n);
+            }
         }
     }
     Ok(())
@@ -212,6 +292,16 @@ fn load_const(t: &TensorProto) -> Result<Const, String> {
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     node.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+fn attr_s(node: &NodeProto, name: &str) -> String {
+    attr(node, name)
+        .map(|a| String::from_utf8_lossy(&a.s).to_string())
+        .unwrap_or_default()
 }
 
 fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {

@@ -54,3 +54,33 @@ impl FloatReference {
             .collect()
     }
 }
+
+/// Reads a serialized ONNX `TensorProto` (`input_0.pb`, `output_0.pb`): shape and values.
+pub fn read_pb_tensor(path: &std::path::Path) -> Result<(Vec<usize>, Vec<f64>), OnnxError> {
+    let bad = |reason: String| OnnxError::Parse {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| OnnxError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let proto = tract_onnx::tensor::proto_from_reader(file).map_err(|e| bad(e.to_string()))?;
+    if ![1, 6, 7, 11].contains(&proto.data_type) {
+        return Err(bad(format!(
+            "tensor type {} is not numeric",
+            proto.data_type
+        )));
+    }
+    let t =
+        tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, &proto, None)
+            .map_err(|e| bad(e.to_string()))?;
+    let cast = t.cast_to::<f64>().map_err(|e| bad(e.to_string()))?;
+    let values = cast
+        .to_plain_array_view::<f64>()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .copied()
+        .collect();
+    Ok((t.shape().to_vec(), values))
+}

@@ -66,16 +66,6 @@ impl Elementwise {
             .max(self.constant.len())
     }
 
-    /// Rows: one per output value.
-    pub fn rows(&self) -> usize {
-        self.index
-            .iter()
-            .map(Vec::len)
-            .max()
-            .unwrap_or(0)
-            .max(self.constant.len())
-    }
-
     fn source(&self, k: usize, j: usize) -> usize {
         self.index[k].get(j).map_or(j, |&i| i as usize)
     }
@@ -129,7 +119,7 @@ impl Elementwise {
                 x2,
                 node,
             ))?;
-            let at = ctx.requant_row();
+            let at = ctx.requant_row()?;
             let cells = ctx.requant.assign(ctx.region, at, &row)?;
             ctx.region.constrain_equal(cells.x, inputs[0][s0]);
             if let Some(s1) = s1 {

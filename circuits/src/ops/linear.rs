@@ -132,7 +132,7 @@ impl Linear {
                 cont: c > 0,
                 acc,
             };
-            let at = ctx.dot_row();
+            let at = ctx.dot_row()?;
             let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
             for (l, src) in lane_cells.iter().zip(cell_chunk) {
                 ctx.region.constrain_equal(*l, *src);
@@ -140,7 +140,7 @@ impl Linear {
             acc_cell = Some(a);
         }
         let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
-        let at = ctx.requant_row();
+        let at = ctx.requant_row()?;
         let rq = ctx.requant.assign(ctx.region, at, &row)?;
         ctx.region
             .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);

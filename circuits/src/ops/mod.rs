@@ -5,8 +5,10 @@
 //! maps op types onto these (see `zkonnx-onnx`'s `lower` module).
 
 pub mod elementwise;
+pub mod gather;
 pub mod linear;
 pub mod reshape;
+pub mod sparse_dot;
 
 use crate::chips::dot::DotConfig;
 use crate::chips::requant::RequantConfig;
@@ -18,8 +20,10 @@ use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
 
 pub use elementwise::Elementwise;
+pub use gather::Gather;
 pub use linear::Linear;
 pub use reshape::Reshape;
+pub use sparse_dot::SparseDot;
 
 /// A lowered operator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +34,10 @@ pub enum Op {
     Elementwise(Elementwise),
     /// A view with another shape (Reshape, Flatten, Identity).
     Reshape(Reshape),
+    /// Per-output dot products over any input values (Conv, pooling, reductions, …).
+    SparseDot(SparseDot),
+    /// Copies of input values (Transpose, Concat, Slice, …).
+    Gather(Gather),
 }
 
 /// Where an operator lays out its rows: the region, the chips, and the next free row.
@@ -44,21 +52,33 @@ pub struct LayoutCtx<'a, 'r> {
     pub row: usize,
     /// Next free row of the range column.
     pub range_row: usize,
+    /// Rows available; taking a row past it is an error, never a halo2 panic.
+    pub limit: usize,
 }
 
 impl LayoutCtx<'_, '_> {
     /// Takes the next dot row.
-    pub fn dot_row(&mut self) -> usize {
+    pub fn dot_row(&mut self) -> Result<usize, Error> {
         self.row += 1;
-        self.row - 1
+        self.check()?;
+        Ok(self.row - 1)
     }
 
     /// Takes the next requant row and its range rows.
-    pub fn requant_row(&mut self) -> usize {
+    pub fn requant_row(&mut self) -> Result<usize, Error> {
         let r = self.row.max(self.range_row);
         self.row = r + 1;
         self.range_row = r + crate::chips::requant::RANGE_ROWS;
-        r
+        self.check()?;
+        Ok(r)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.used() > self.limit {
+            Err(Error::Synthesis)
+        } else {
+            Ok(())
+        }
     }
 
     /// Rows used so far.
@@ -102,6 +122,8 @@ impl Op {
             Op::Linear(op) => op.check(inputs, out),
             Op::Elementwise(op) => op.check(inputs, out),
             Op::Reshape(op) => op.check(inputs, out),
+            Op::SparseDot(op) => op.check(inputs, out),
+            Op::Gather(op) => op.check(inputs, out),
         }
     }
 
@@ -110,7 +132,8 @@ impl Op {
         match self {
             Op::Linear(op) => Some(op.requant),
             Op::Elementwise(op) => Some(op.requant),
-            Op::Reshape(_) => None,
+            Op::SparseDot(op) => Some(op.requant),
+            Op::Reshape(_) | Op::Gather(_) => None,
         }
     }
 
@@ -120,6 +143,8 @@ impl Op {
             Op::Linear(op) => op.reference(node, inputs),
             Op::Elementwise(op) => op.reference(node, inputs),
             Op::Reshape(op) => Ok(op.reference(inputs)),
+            Op::SparseDot(op) => op.reference(node, inputs),
+            Op::Gather(op) => op.reference(inputs),
         }
     }
 
@@ -128,8 +153,9 @@ impl Op {
     pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter) {
         match self {
             Op::Linear(op) => op.count_rows(lanes, input_len, rows),
-            Op::Elementwise(op) => (0..op.rows()).for_each(|_| rows.requant()),
-            Op::Reshape(_) => {}
+            Op::Elementwise(op) => (0..op.out_len_of(input_len)).for_each(|_| rows.requant()),
+            Op::SparseDot(op) => op.count_rows(lanes, rows),
+            Op::Reshape(_) | Op::Gather(_) => {}
         }
     }
 
@@ -145,6 +171,8 @@ impl Op {
             Op::Linear(op) => op.layout(ctx, node, inputs, values),
             Op::Elementwise(op) => op.layout(ctx, node, inputs, values),
             Op::Reshape(_) => Ok(inputs[0].to_vec()),
+            Op::SparseDot(op) => op.layout(ctx, node, inputs, values),
+            Op::Gather(op) => Ok(op.layout(inputs)),
         }
     }
 }

@@ -1,0 +1,158 @@
+//! A dot product per output over any input values, against constant weights:
+//! `y[j] = requant(bias[j] + Σ_t w_t · inputs[k_t][i_t])`. Conv, AveragePool,
+//! GlobalAveragePool, ReduceSum/Mean, BatchNormalization, Pad (constant), Mul/Div by a
+//! constant, Neg, Sum and the linear half of PRelu/LeakyRelu lower to it.
+//!
+//! Layout: per output, `⌈terms/W⌉` rows of the dot chip (at least one, which holds the bias
+//! when there are no terms), lanes copy-constrained to the named input cells, then a requant
+//! row copy-constrained to the final accumulator: the same chips, and the same soundness
+//! argument, as [`super::linear`].
+
+use super::{synth, LayoutCtx, RowCounter};
+use crate::chips::dot::DotRow;
+use crate::chips::requant::RequantRow;
+use crate::error::EvalError;
+use crate::requant::Requant;
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
+use serde::{Deserialize, Serialize};
+
+/// One term: input number, flat index, weight.
+pub type Term = (u32, u32, i64);
+
+/// Per-output dot products with constant weights.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseDot {
+    /// Terms of each output value.
+    pub terms: Vec<Vec<Term>>,
+    /// Bias of each output value, at the product scale.
+    pub bias: Vec<i64>,
+    /// Final requantization.
+    pub requant: Requant,
+}
+
+impl SparseDot {
+    /// Terms name existing input values; one bias and one term list per output value.
+    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        let lens: Vec<usize> = inputs.iter().map(|s| s.iter().product()).collect();
+        let n: usize = out.iter().product();
+        let ok = self.terms.len() == n
+            && self.bias.len() == n
+            && self
+                .terms
+                .iter()
+                .flatten()
+                .all(|&(k, i, _)| lens.get(k as usize).is_some_and(|&len| (i as usize) < len));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "dot product does not fit inputs {inputs:?} / output {out:?}"
+            ))
+        }
+    }
+
+    fn pre(&self, j: usize, inputs: &[&[i128]]) -> i128 {
+        let sum: i128 = self.terms[j]
+            .iter()
+            .map(|&(k, i, w)| inputs[k as usize][i as usize] * w as i128)
+            .sum();
+        self.bias[j] as i128 + sum
+    }
+
+    /// Integer reference semantics.
+    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        (0..self.terms.len())
+            .map(|j| Ok(self.requant.apply(self.pre(j, inputs), node)?.out))
+            .collect()
+    }
+
+    /// Counts rows: per output, its dot rows and a requant row.
+    pub fn count_rows(&self, lanes: usize, rows: &mut RowCounter) {
+        for t in &self.terms {
+            (0..t.len().div_ceil(lanes).max(1)).for_each(|_| rows.dot());
+            rows.requant();
+        }
+    }
+
+    /// Lays out every output; returns the output cells.
+    pub fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        let lanes = ctx.dot.lanes.len();
+        let mut out = Vec::with_capacity(self.terms.len());
+        for (j, terms) in self.terms.iter().enumerate() {
+            let mut acc = values.map(|_| self.bias[j] as i128);
+            let mut acc_cell = None;
+            let chunks: Vec<&[Term]> = if terms.is_empty() {
+                vec![&[]]
+            } else {
+                terms.chunks(lanes).collect()
+            };
+            for (c, chunk) in chunks.into_iter().enumerate() {
+                let lane_vals: Vec<Option<i128>> = chunk
+                    .iter()
+                    .map(|&(k, i, _)| values.map(|v| v[k as usize][i as usize]))
+                    .collect();
+                let weights: Vec<i64> = chunk.iter().map(|t| t.2).collect();
+                if let Some(a) = acc.as_mut() {
+                    *a += lane_vals
+                        .iter()
+                        .zip(&weights)
+                        .map(|(v, w)| v.unwrap_or(0) * *w as i128)
+                        .sum::<i128>();
+                }
+                let row = DotRow {
+                    lanes: &lane_vals,
+                    weights: &weights,
+                    bias: if c == 0 { self.bias[j] as i128 } else { 0 },
+                    cont: c > 0,
+                    acc,
+                };
+                let at = ctx.dot_row()?;
+                let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
+                for (l, &(k, i, _)) in lane_cells.iter().zip(chunk) {
+                    ctx.region
+                        .constrain_equal(*l, inputs[k as usize][i as usize]);
+                }
+                acc_cell = Some(a);
+            }
+            let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
+            let at = ctx.requant_row()?;
+            let rq = ctx.requant.assign(ctx.region, at, &row)?;
+            ctx.region
+                .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
+            out.push(rq.out);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_sums_terms_across_inputs() {
+        let d = SparseDot {
+            terms: vec![vec![(0, 1, 2), (1, 0, -1)], vec![]],
+            bias: vec![3, 7],
+            requant: Requant {
+                shift: 0,
+                bits: 8,
+                relu: false,
+            },
+        };
+        assert_eq!(
+            d.reference("n", &[&[0, 5], &[4]]).unwrap(),
+            vec![2 * 5 - 4 + 3, 7]
+        );
+        assert!(d.check(&[&[2], &[1]], &[2]).is_ok());
+        assert!(d.check(&[&[1], &[1]], &[2]).is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! Affine ops lowered to per-output dot products with constant weights: Mul and Div by a
+//! constant, Neg, Sum, BatchNormalization (inference), ReduceSum, ReduceMean, and PRelu /
+//! LeakyRelu as `α·x + (1-α)·relu(x)` (a proven ReLU, then a dot product).
+
+use super::index::{all_coords, axis, ravel, strides};
+use super::{attr_f, attr_i, attr_ints, Lowered, Lowering, Operand};
+use crate::graph::{broadcast, FloatOp};
+use tract_onnx::pb::NodeProto;
+
+type Terms = Vec<Vec<(u32, u32, f64)>>;
+
+fn act(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
+    match ops.first() {
+        Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
+        _ => Err("the first input must be an activation".into()),
+    }
+}
+
+fn dot(x: Vec<usize>, shape: Vec<usize>, terms: Terms, b: Vec<f64>) -> Lowered {
+    Lowered::Op(FloatOp::SparseDot { terms, b }, x, shape)
+}
+
+/// `x · c` (or `x / c`) with `c` a constant broadcast to `x`.
+fn scale_by_const(l: &Lowering, ops: &[Operand], invert: bool) -> Result<Lowered, String> {
+    let (a, c) = match ops {
+        [Operand::Act(a), Operand::Const(c)] => (*a, *c),
+        [Operand::Const(c), Operand::Act(a)] if !invert => (*a, *c),
+        _ => return Err("only an activation times (or over) a constant is supported".into()),
+    };
+    let xs = l.shape(a).to_vec();
+    let (shape, [ia, ic]) = broadcast(&xs, &c.shape).ok_or("shapes do not broadcast")?;
+    if shape.iter().product::<usize>() != xs.iter().product::<usize>() {
+        return Err("the constant may not enlarge the activation".into());
+    }
+    let terms = ia
+        .iter()
+        .zip(&ic)
+        .map(|(&i, &k)| {
+            let v = c.data[k as usize];
+            vec![(0, i, if invert { 1.0 / v } else { v })]
+        })
+        .collect();
+    let n = ia.len();
+    Ok(dot(vec![a], shape, terms, vec![0.0; n]))
+}
+
+/// Mul by a constant.
+pub fn mul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    scale_by_const(l, ops, false)
+}
+
+/// Div by a constant.
+pub fn div(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let [_, Operand::Const(c)] = ops {
+        if c.data.iter().any(|v| *v == 0.0) {
+            return Err("division by zero".into());
+        }
+    }
+    scale_by_const(l, ops, true)
+}
+
+/// Neg.
+pub fn neg(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let n: usize = xs.iter().product();
+    Ok(dot(
+        vec![x],
+        xs,
+        (0..n).map(|j| vec![(0, j as u32, -1.0)]).collect(),
+        vec![0.0; n],
+    ))
+}
+
+/// Sum of any number of activations (with broadcast).
+pub fn sum(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let ids: Vec<usize> = ops
+        .iter()
+        .map(|o| match o {
+            Operand::Act(a) => Ok(*a),
+            Operand::Const(_) => Err("constant inputs to Sum are not supported".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut shape = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
+    for &i in &ids[1..] {
+        shape = broadcast(&shape, l.shape(i))
+            .ok_or("shapes do not broadcast")?
+            .0;
+    }
+    let n: usize = shape.iter().product();
+    let mut terms: Terms = vec![Vec::new(); n];
+    for (k, &i) in ids.iter().enumerate() {
+        let (_, [_, idx]) = broadcast(&shape, l.shape(i)).ok_or("shapes do not broadcast")?;
+        for (j, src) in idx.into_iter().enumerate() {
+            terms[j].push((k as u32, src, 1.0));
+        }
+    }
+    Ok(dot(ids, shape, terms, vec![0.0; n]))
+}
+
+/// BatchNormalization in inference mode: a per-channel affine map.
+pub fn batch_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let consts: Vec<_> = ops[1..]
+        .iter()
+        .map(|o| match o {
+            Operand::Const(c) => Ok(&c.data),
+            Operand::Act(_) => Err("scale, bias, mean and var must be constants".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let [scale, bias, mean, var] = consts[..] else {
+        return Err("expects X, scale, B, mean, var".into());
+    };
+    let eps = attr_f(node, "epsilon", 1e-5) as f64;
+    let channels = *xs.get(1).ok_or("X needs a channel axis")?;
+    if [scale, bias, mean, var].iter().any(|v| v.len() != channels) {
+        return Err("parameters must have one value per channel".into());
+    }
+    let inner: usize = xs[2..].iter().product();
+    let n: usize = xs.iter().product();
+    let (mut terms, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for j in 0..n {
+        let c = (j / inner) % channels;
+        let a = scale[c] / (var[c] + eps).sqrt();
+        terms.push(vec![(0, j as u32, a)]);
+        b.push(bias[c] - mean[c] * a);
+    }
+    Ok(dot(vec![x], xs, terms, b))
+}
+
+fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let raw = match ops.get(1) {
+        Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
+        _ => attr_ints(node, "axes"),
+    };
+    let axes: Vec<usize> = match raw {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&v| axis(v, xs.len()))
+            .collect::<Result<_, _>>()?,
+        _ if attr_i(node, "noop_with_empty_axes", 0) != 0 => vec![],
+        _ => (0..xs.len()).collect(),
+    };
+    let keep = attr_i(node, "keepdims", 1) != 0;
+    let kept: Vec<usize> = xs
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect();
+    let reduced: Vec<usize> = axes.iter().map(|&a| xs[a]).collect();
+    let count: usize = reduced.iter().product::<usize>().max(1);
+    let st = strides(&xs);
+    let w = if mean { 1.0 / count as f64 } else { 1.0 };
+    let terms: Terms = all_coords(&kept)
+        .map(|o| {
+            all_coords(&reduced)
+                .map(|r| {
+                    let mut c = o.clone();
+                    for (k, &a) in axes.iter().enumerate() {
+                        c[a] = r[k];
+                    }
+                    (0, ravel(&c, &st) as u32, w)
+                })
+                .collect()
+        })
+        .collect();
+    let shape = if keep {
+        kept
+    } else {
+        xs.iter()
+            .enumerate()
+            .filter(|(i, _)| !axes.contains(i))
+            .map(|(_, &d)| d)
+            .collect()
+    };
+    let n = terms.len();
+    Ok(dot(vec![x], shape, terms, vec![0.0; n]))
+}
+
+/// ReduceSum.
+pub fn reduce_sum(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    reduce(l, node, ops, false)
+}
+
+/// ReduceMean.
+pub fn reduce_mean(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    reduce(l, node, ops, true)
+}
+
+/// `α·x + (1-α)·relu(x)` with one α per value.
+fn leaky(l: &Lowering, x: usize, xs: Vec<usize>, alpha: Vec<f64>) -> Lowered {
+    let relu_id = l.next_id();
+    let terms = alpha
+        .iter()
+        .enumerate()
+        .map(|(j, &a)| vec![(0, j as u32, a), (1, j as u32, 1.0 - a)])
+        .collect();
+    let n = alpha.len();
+    Lowered::Nodes {
+        nodes: vec![
+            (FloatOp::Relu, vec![x], xs.clone()),
+            (
+                FloatOp::SparseDot {
+                    terms,
+                    b: vec![0.0; n],
+                },
+                vec![x, relu_id],
+                xs,
+            ),
+        ],
+        outputs: vec![1],
+    }
+}
+
+/// LeakyRelu.
+pub fn leaky_relu(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let alpha = attr_f(node, "alpha", 0.01) as f64;
+    let n = xs.iter().product();
+    Ok(leaky(l, x, xs, vec![alpha; n]))
+}
+
+/// PRelu with a constant slope (per channel or broadcast).
+pub fn prelu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let Some(Operand::Const(slope)) = ops.get(1) else {
+        return Err("the slope must be a constant".into());
+    };
+    // ONNX broadcasts the slope numpy-style; a 1-D slope of C values on an N×C×… input
+    // (PyTorch's per-channel PRelu) is aligned to the channel axis.
+    let slope_shape = if slope.shape.len() == 1
+        && xs.len() > 2
+        && slope.shape[0] == xs[1]
+        && xs[1] != *xs.last().unwrap_or(&0)
+    {
+        let mut s = vec![slope.shape[0]];
+        s.extend(std::iter::repeat_n(1, xs.len() - 2));
+        s
+    } else {
+        slope.shape.clone()
+    };
+    let (shape, [_, is]) = broadcast(&xs, &slope_shape).ok_or("slope does not broadcast")?;
+    if shape != xs {
+        return Err("the slope may not enlarge the input".into());
+    }
+    let alpha = is.iter().map(|&i| slope.data[i as usize]).collect();
+    Ok(leaky(l, x, xs, alpha))
+}

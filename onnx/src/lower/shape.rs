@@ -1,0 +1,319 @@
+//! Shape ops lowered to copies of input values (`Gather`) or to views (`Reshape`):
+//! Transpose, Concat, Squeeze, Unsqueeze, Slice, Split, Expand, Tile, Gather (constant
+//! indices) and Pad (constant mode as a dot product with the pad value as bias; reflect and
+//! edge as copies).
+
+use super::index::{all_coords, axis, ravel, strides};
+use super::{attr_f, attr_i, attr_ints, attr_s, Lowered, Lowering, Operand};
+use crate::graph::{broadcast, FloatOp};
+use tract_onnx::pb::NodeProto;
+
+fn act(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
+    match ops.first() {
+        Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
+        _ => Err("the first input must be an activation".into()),
+    }
+}
+
+/// Integer values of a constant input, or of an attribute for older opsets.
+fn ints(node: &NodeProto, ops: &[Operand], input: usize, attr: &str) -> Option<Vec<i64>> {
+    match ops.get(input) {
+        Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
+        _ => attr_ints(node, attr),
+    }
+}
+
+/// A gather whose output coordinate maps to one input coordinate.
+fn gather_map(
+    x: usize,
+    xs: &[usize],
+    out: Vec<usize>,
+    src: impl Fn(&[usize]) -> Vec<usize>,
+) -> Lowered {
+    let st = strides(xs);
+    let sources = all_coords(&out)
+        .map(|o| (0, ravel(&src(&o), &st) as u32))
+        .collect();
+    Lowered::Op(FloatOp::Gather { sources }, vec![x], out)
+}
+
+/// Transpose by `perm` (default: reversed axes).
+pub fn transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let perm: Vec<usize> = attr_ints(node, "perm").map_or_else(
+        || (0..xs.len()).rev().collect(),
+        |p| p.iter().map(|&a| a.max(0) as usize).collect(),
+    );
+    let mut sorted = perm.clone();
+    sorted.sort_unstable();
+    if sorted != (0..xs.len()).collect::<Vec<_>>() {
+        return Err(format!(
+            "perm {perm:?} is not a permutation of {} axes",
+            xs.len()
+        ));
+    }
+    let out: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    Ok(gather_map(x, &xs, out, |o| {
+        let mut c = vec![0; o.len()];
+        for (i, &p) in perm.iter().enumerate() {
+            c[p] = o[i];
+        }
+        c
+    }))
+}
+
+/// Concat along `axis`; every input must be an activation.
+pub fn concat(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let ids: Vec<usize> = ops
+        .iter()
+        .map(|o| match o {
+            Operand::Act(a) => Ok(*a),
+            Operand::Const(_) => Err("constant inputs to Concat are not supported".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let first = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
+    let ax = axis(attr_i(node, "axis", 0), first.len())?;
+    let mut out = first.clone();
+    out[ax] = ids.iter().map(|&i| l.shape(i)[ax]).sum();
+    let mut sources = Vec::new();
+    for o in all_coords(&out) {
+        let (mut k, mut pos) = (0, o[ax]);
+        while pos >= l.shape(ids[k])[ax] {
+            pos -= l.shape(ids[k])[ax];
+            k += 1;
+        }
+        let mut c = o.clone();
+        c[ax] = pos;
+        sources.push((k as u32, ravel(&c, &strides(l.shape(ids[k]))) as u32));
+    }
+    Ok(Lowered::Op(FloatOp::Gather { sources }, ids, out))
+}
+
+/// Squeeze the given axes (default: every axis of size 1).
+pub fn squeeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let axes = match ints(node, ops, 1, "axes") {
+        Some(a) => a
+            .iter()
+            .map(|&a| axis(a, xs.len()))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => (0..xs.len()).filter(|&i| xs[i] == 1).collect(),
+    };
+    let out = xs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !axes.contains(i))
+        .map(|(_, &d)| d)
+        .collect();
+    Ok(Lowered::Op(FloatOp::Reshape, vec![x], out))
+}
+
+/// Unsqueeze at the given axes.
+pub fn unsqueeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let raw = ints(node, ops, 1, "axes").ok_or("axes are required")?;
+    let rank = xs.len() + raw.len();
+    let mut axes = raw
+        .iter()
+        .map(|&a| axis(a, rank))
+        .collect::<Result<Vec<_>, _>>()?;
+    axes.sort_unstable();
+    let mut out = xs.clone();
+    for a in axes {
+        out.insert(a.min(out.len()), 1);
+    }
+    Ok(Lowered::Op(FloatOp::Reshape, vec![x], out))
+}
+
+/// Slice with starts, ends, axes and steps (inputs, or attributes before opset 10).
+pub fn slice(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let starts = ints(node, ops, 1, "starts").ok_or("starts are required")?;
+    let ends = ints(node, ops, 2, "ends").ok_or("ends are required")?;
+    let axes = ints(node, ops, 3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
+    let steps = ints(node, ops, 4, "steps").unwrap_or_else(|| vec![1; starts.len()]);
+    let (mut begin, mut step) = (vec![0i64; xs.len()], vec![1i64; xs.len()]);
+    let mut out = xs.clone();
+    for i in 0..starts.len() {
+        let a = axis(*axes.get(i).ok_or("axes too short")?, xs.len())?;
+        let (d, s) = (xs[a] as i64, *steps.get(i).ok_or("steps too short")?);
+        if s <= 0 {
+            return Err("only positive steps are supported".into());
+        }
+        let clamp = |v: i64| if v < 0 { (v + d).max(0) } else { v.min(d) };
+        let (b, e) = (clamp(starts[i]), clamp(ends[i]));
+        begin[a] = b;
+        step[a] = s;
+        out[a] = if e > b {
+            ((e - b + s - 1) / s) as usize
+        } else {
+            0
+        };
+    }
+    Ok(gather_map(x, &xs, out, |o| {
+        o.iter()
+            .enumerate()
+            .map(|(i, &c)| (begin[i] + c as i64 * step[i]) as usize)
+            .collect()
+    }))
+}
+
+/// Split along `axis` into the sizes given (or equal parts, one per output).
+pub fn split(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let ax = axis(attr_i(node, "axis", 0), xs.len())?;
+    let parts = node.output.len().max(1);
+    let sizes: Vec<usize> = match ints(node, ops, 1, "split") {
+        Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
+        None => vec![xs[ax].div_ceil(parts); parts],
+    };
+    let mut nodes = Vec::new();
+    let mut offset = 0;
+    for size in sizes.iter().take(parts) {
+        let size = (*size).min(xs[ax].saturating_sub(offset));
+        let mut out = xs.clone();
+        out[ax] = size;
+        let Lowered::Op(op, ins, shape) = gather_map(x, &xs, out, |o| {
+            let mut c = o.to_vec();
+            c[ax] += offset;
+            c
+        }) else {
+            unreachable!("gather_map returns one op")
+        };
+        nodes.push((op, ins, shape));
+        offset += size;
+    }
+    let outputs = (0..nodes.len()).collect();
+    Ok(Lowered::Nodes { nodes, outputs })
+}
+
+/// Expand to a broadcast shape given as a constant.
+pub fn expand(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let Some(Operand::Const(shape)) = ops.get(1) else {
+        return Err("the shape must be a constant (fixed at compile time)".into());
+    };
+    let target: Vec<usize> = shape.data.iter().map(|&d| d.max(0.0) as usize).collect();
+    let (out, [ix, _]) = broadcast(&xs, &target).ok_or("shapes do not broadcast")?;
+    let sources = ix.into_iter().map(|i| (0, i)).collect();
+    Ok(Lowered::Op(FloatOp::Gather { sources }, vec![x], out))
+}
+
+/// Tile by constant repeats.
+pub fn tile(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let Some(Operand::Const(reps)) = ops.get(1) else {
+        return Err("repeats must be a constant".into());
+    };
+    if reps.data.len() != xs.len() {
+        return Err("repeats must have one value per axis".into());
+    }
+    let out: Vec<usize> = xs
+        .iter()
+        .zip(&reps.data)
+        .map(|(d, r)| d * r.max(0.0) as usize)
+        .collect();
+    Ok(gather_map(x, &xs.clone(), out, |o| {
+        o.iter().zip(&xs).map(|(c, d)| c % d).collect()
+    }))
+}
+
+/// Gather along `axis` with constant indices.
+pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let Some(Operand::Const(idx)) = ops.get(1) else {
+        return Err("indices from an input (an embedding lookup) are not supported yet".into());
+    };
+    let ax = axis(attr_i(node, "axis", 0), xs.len())?;
+    let d = xs[ax] as i64;
+    let indices: Vec<usize> = idx
+        .data
+        .iter()
+        .map(|&i| {
+            let i = i as i64;
+            let i = if i < 0 { i + d } else { i };
+            if (0..d).contains(&i) {
+                Ok(i as usize)
+            } else {
+                Err(format!("index {i} out of range for axis of size {d}"))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let out: Vec<usize> = xs[..ax]
+        .iter()
+        .chain(&idx.shape)
+        .chain(&xs[ax + 1..])
+        .copied()
+        .collect();
+    let r = idx.shape.len();
+    Ok(gather_map(x, &xs, out, |o| {
+        let flat = ravel(&o[ax..ax + r], &strides(&idx.shape));
+        o[..ax]
+            .iter()
+            .copied()
+            .chain([indices[flat]])
+            .chain(o[ax + r..].iter().copied())
+            .collect()
+    }))
+}
+
+/// Pad: constant mode as a dot product (the value is the bias of padded cells), reflect and
+/// edge modes as copies.
+pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = act(l, ops)?;
+    let pads = ints(node, ops, 1, "pads").ok_or("pads are required")?;
+    let n = xs.len();
+    if pads.len() != 2 * n || pads.iter().any(|&p| p < 0) {
+        return Err("pads must be 2·rank non-negative values".into());
+    }
+    let value = match ops.get(2) {
+        Some(Operand::Const(c)) => c.data.first().copied().unwrap_or(0.0),
+        _ => attr_f(node, "value", 0.0) as f64,
+    };
+    let out: Vec<usize> = (0..n)
+        .map(|i| xs[i] + (pads[i] + pads[n + i]) as usize)
+        .collect();
+    let st = strides(&xs);
+    let mode = attr_s(node, "mode");
+    let src = |o: &[usize], reflect: bool| -> Option<Vec<usize>> {
+        (0..n)
+            .map(|i| {
+                let p = o[i] as i64 - pads[i];
+                let d = xs[i] as i64;
+                match (p, reflect) {
+                    (p, _) if (0..d).contains(&p) => Some(p as usize),
+                    (_, false) if mode == "edge" => Some(p.clamp(0, d - 1) as usize),
+                    (p, true) if d > 1 => {
+                        let period = 2 * (d - 1);
+                        let m = p.rem_euclid(period);
+                        Some(if m < d { m } else { period - m } as usize)
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    match mode.as_str() {
+        "" | "constant" => {
+            let (terms, b) = all_coords(&out)
+                .map(|o| match src(&o, false) {
+                    Some(c) => (vec![(0, ravel(&c, &st) as u32, 1.0)], 0.0),
+                    None => (vec![], value),
+                })
+                .unzip();
+            Ok(Lowered::Op(FloatOp::SparseDot { terms, b }, vec![x], out))
+        }
+        "reflect" | "edge" => {
+            let reflect = mode == "reflect";
+            let sources = all_coords(&out)
+                .map(|o| {
+                    src(&o, reflect)
+                        .map(|c| (0, ravel(&c, &st) as u32))
+                        .ok_or("cannot reflect a size-1 axis".to_string())
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Lowered::Op(FloatOp::Gather { sources }, vec![x], out))
+        }
+        m => Err(format!("pad mode '{m}' is not supported")),
+    }
+}

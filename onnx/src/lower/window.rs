@@ -1,0 +1,206 @@
+//! Sliding-window ops lowered to per-output dot products: Conv (1-D/2-D/3-D, stride,
+//! padding, dilation, groups, optional bias), AveragePool and GlobalAveragePool.
+
+use super::index::{all_coords, ravel, strides};
+use super::{attr_i, attr_ints, Lowered, Lowering, Operand};
+use crate::graph::FloatOp;
+use tract_onnx::pb::NodeProto;
+
+/// Geometry of a window op over the spatial dims.
+struct Window {
+    strides: Vec<usize>,
+    dilations: Vec<usize>,
+    pad_begin: Vec<usize>,
+    out: Vec<usize>,
+}
+
+impl Window {
+    fn new(node: &NodeProto, spatial: &[usize], kernel: &[usize]) -> Result<Self, String> {
+        let n = spatial.len();
+        let auto = super::attr_s(node, "auto_pad");
+        if !(auto.is_empty() || auto == "NOTSET" || auto == "VALID") {
+            return Err(format!("auto_pad = {auto} is not supported"));
+        }
+        if attr_i(node, "ceil_mode", 0) != 0 {
+            return Err("ceil_mode = 1 is not supported".into());
+        }
+        let get = |name: &str, default: usize| -> Vec<usize> {
+            attr_ints(node, name).map_or(vec![default; n], |v| {
+                v.iter().map(|&x| x.max(0) as usize).collect()
+            })
+        };
+        let (strides, dilations) = (get("strides", 1), get("dilations", 1));
+        let pads = attr_ints(node, "pads").map_or(vec![0; 2 * n], |v| {
+            v.iter().map(|&x| x.max(0) as usize).collect()
+        });
+        if kernel.len() != n || strides.len() != n || dilations.len() != n || pads.len() != 2 * n {
+            return Err("kernel, strides, dilations or pads do not match the spatial rank".into());
+        }
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let span = dilations[i] * (kernel[i].max(1) - 1) + 1;
+            let padded = spatial[i] + pads[i] + pads[n + i];
+            if padded < span || strides[i] == 0 {
+                return Err("the window is larger than the padded input".into());
+            }
+            out.push((padded - span) / strides[i] + 1);
+        }
+        Ok(Self {
+            strides,
+            dilations,
+            pad_begin: pads[..n].to_vec(),
+            out,
+        })
+    }
+
+    /// Input coordinates (spatial) of kernel offset `k` at output position `o`, if inside.
+    fn input_at(&self, o: &[usize], k: &[usize], spatial: &[usize]) -> Option<Vec<usize>> {
+        (0..o.len())
+            .map(|i| {
+                let p = (o[i] * self.strides[i] + k[i] * self.dilations[i]) as i64
+                    - self.pad_begin[i] as i64;
+                (p >= 0 && (p as usize) < spatial[i]).then_some(p as usize)
+            })
+            .collect()
+    }
+}
+
+fn activation(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
+    match ops.first() {
+        Some(Operand::Act(a)) if l.shape(*a).len() >= 3 => Ok((*a, l.shape(*a).to_vec())),
+        _ => Err("the input must be an activation of rank ≥ 3 (N, C, spatial…)".into()),
+    }
+}
+
+/// Conv: per output (n, m, position), the terms over its group's channels and the kernel.
+pub fn conv(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = activation(l, ops)?;
+    let Some(Operand::Const(w)) = ops.get(1) else {
+        return Err("weights must be a constant".into());
+    };
+    let (batch, c_in, spatial) = (xs[0], xs[1], &xs[2..]);
+    let (m_out, c_per, kernel) = (
+        w.shape[0],
+        w.shape.get(1).copied().unwrap_or(0),
+        w.shape[2..].to_vec(),
+    );
+    let group = attr_i(node, "group", 1).max(1) as usize;
+    if c_per * group != c_in || m_out % group != 0 {
+        return Err(format!(
+            "weights {:?} do not fit {c_in} channels in {group} group(s)",
+            w.shape
+        ));
+    }
+    let bias = match ops.get(2) {
+        Some(Operand::Const(b)) if b.data.len() == m_out => b.data.clone(),
+        None => vec![0.0; m_out],
+        _ => return Err("bias must be a constant of M values".into()),
+    };
+    let win = Window::new(node, spatial, &kernel)?;
+    let out_shape: Vec<usize> = [batch, m_out]
+        .iter()
+        .copied()
+        .chain(win.out.iter().copied())
+        .collect();
+    let (xst, wst) = (strides(&xs), strides(&w.shape));
+    let mut terms = Vec::new();
+    let mut b = Vec::new();
+    for oc in all_coords(&out_shape) {
+        let (n, m, o) = (oc[0], oc[1], &oc[2..]);
+        let g = m / (m_out / group);
+        let mut t = Vec::new();
+        for c in 0..c_per {
+            for k in all_coords(&kernel) {
+                if let Some(p) = win.input_at(o, &k, spatial) {
+                    let xi: Vec<usize> = [n, g * c_per + c].iter().copied().chain(p).collect();
+                    let wi: Vec<usize> = [m, c].iter().copied().chain(k.iter().copied()).collect();
+                    t.push((0, ravel(&xi, &xst) as u32, w.data[ravel(&wi, &wst)]));
+                }
+            }
+        }
+        terms.push(t);
+        b.push(bias[m]);
+    }
+    Ok(Lowered::Op(
+        FloatOp::SparseDot { terms, b },
+        vec![x],
+        out_shape,
+    ))
+}
+
+/// AveragePool: the mean of each window (padding counted only with count_include_pad).
+pub fn average_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = activation(l, ops)?;
+    let kernel: Vec<usize> = attr_ints(node, "kernel_shape")
+        .ok_or("kernel_shape is required")?
+        .iter()
+        .map(|&k| k.max(1) as usize)
+        .collect();
+    let include_pad = attr_i(node, "count_include_pad", 0) != 0;
+    let spatial = &xs[2..];
+    let win = Window::new(node, spatial, &kernel)?;
+    let out_shape: Vec<usize> = xs[..2]
+        .iter()
+        .copied()
+        .chain(win.out.iter().copied())
+        .collect();
+    let xst = strides(&xs);
+    let full: usize = kernel.iter().product();
+    let mut terms = Vec::new();
+    for oc in all_coords(&out_shape) {
+        let inside: Vec<u32> = all_coords(&kernel)
+            .filter_map(|k| win.input_at(&oc[2..], &k, spatial))
+            .map(|p| {
+                ravel(
+                    &[oc[0], oc[1]].iter().copied().chain(p).collect::<Vec<_>>(),
+                    &xst,
+                ) as u32
+            })
+            .collect();
+        let count = if include_pad {
+            full
+        } else {
+            inside.len().max(1)
+        };
+        terms.push(
+            inside
+                .into_iter()
+                .map(|i| (0, i, 1.0 / count as f64))
+                .collect(),
+        );
+    }
+    let b = vec![0.0; terms.len()];
+    Ok(Lowered::Op(
+        FloatOp::SparseDot { terms, b },
+        vec![x],
+        out_shape,
+    ))
+}
+
+/// GlobalAveragePool: the mean over all spatial positions of each (n, c).
+pub fn global_average_pool(
+    l: &Lowering,
+    _: &NodeProto,
+    ops: &[Operand],
+) -> Result<Lowered, String> {
+    let (x, xs) = activation(l, ops)?;
+    let area: usize = xs[2..].iter().product();
+    let out_shape: Vec<usize> = xs[..2]
+        .iter()
+        .copied()
+        .chain(xs[2..].iter().map(|_| 1))
+        .collect();
+    let terms: Vec<Vec<(u32, u32, f64)>> = (0..xs[0] * xs[1])
+        .map(|nc| {
+            (0..area)
+                .map(|p| (0, (nc * area + p) as u32, 1.0 / area as f64))
+                .collect()
+        })
+        .collect();
+    let b = vec![0.0; terms.len()];
+    Ok(Lowered::Op(
+        FloatOp::SparseDot { terms, b },
+        vec![x],
+        out_shape,
+    ))
+}
