@@ -136,7 +136,10 @@ impl FloatGraph {
             let folded = match (&node.op, &mut prev.op) {
                 (
                     FloatOp::Relu,
-                    FloatOp::Linear { .. } | FloatOp::AddConst { .. } | FloatOp::Add { .. },
+                    FloatOp::Linear { .. }
+                    | FloatOp::AddConst { .. }
+                    | FloatOp::Add { .. }
+                    | FloatOp::SparseDot { .. },
                 ) if !prev.relu => {
                     prev.relu = true;
                     true
@@ -157,7 +160,7 @@ impl FloatGraph {
     }
 }
 
-/// Evaluates one op (without a fused ReLU).
+/// Evaluates one op before its ReLU (a fused ReLU, or the Relu op itself).
 pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
     match op {
         FloatOp::Linear {
@@ -187,8 +190,8 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
             .zip(&index[1])
             .map(|(&a, &b)| ins[0][a as usize] + *sign as f64 * ins[1][b as usize])
             .collect(),
-        FloatOp::Relu => ins[0].iter().map(|v| v.max(0.0)).collect(),
-        FloatOp::Reshape => ins[0].to_vec(),
+        // The ReLU itself is applied by `run`, after the pre-activation range is recorded.
+        FloatOp::Relu | FloatOp::Reshape => ins[0].to_vec(),
         FloatOp::SparseDot { terms, b } => terms
             .iter()
             .zip(b)

@@ -5,6 +5,7 @@
 //! (initializers and `Constant` nodes) are folded into the ops that use them.
 
 mod affine;
+mod compare;
 mod index;
 mod shape;
 mod window;
@@ -81,6 +82,10 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Tile", shape::tile),
     ("Gather", shape::gather),
     ("Pad", shape::pad),
+    ("Max", compare::max),
+    ("Min", compare::min),
+    ("MaxPool", compare::max_pool),
+    ("Clip", compare::clip),
 ];
 
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.

@@ -52,7 +52,7 @@ pub fn mul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
 /// Div by a constant.
 pub fn div(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
     if let [_, Operand::Const(c)] = ops {
-        if c.data.iter().any(|v| *v == 0.0) {
+        if c.data.contains(&0.0) {
             return Err("division by zero".into());
         }
     }

@@ -1,0 +1,309 @@
+//! Max, Min, MaxPool and Clip, built from proven ReLUs: `max(a, b) = b + relu(a - b)` and
+//! `min(a, b) = b - relu(b - a)`. Each ReLU is a requant row whose sign bit is proven, so a
+//! wrong maximum needs a wrong sign, which the requant chip rejects; no new chip is needed.
+//! A window's maximum is a tree of pairwise maxima, one pair of float ops per level.
+
+use super::index::{all_coords, ravel, strides};
+use super::{attr_f, attr_i, attr_ints, Lowered, Lowering, Operand};
+use crate::graph::{broadcast, FloatOp};
+use std::collections::BTreeMap;
+use tract_onnx::pb::NodeProto;
+
+/// A value: (tensor id, flat index).
+type Ref = (usize, u32);
+type Node = (FloatOp, Vec<usize>, Vec<usize>);
+
+/// Builds SparseDot nodes whose terms name tensors by id: maps ids to input positions.
+struct DotBuilder {
+    inputs: Vec<usize>,
+    pos: BTreeMap<usize, u32>,
+    terms: Vec<Vec<(u32, u32, f64)>>,
+    b: Vec<f64>,
+}
+
+impl DotBuilder {
+    fn new() -> Self {
+        Self {
+            inputs: vec![],
+            pos: BTreeMap::new(),
+            terms: vec![],
+            b: vec![],
+        }
+    }
+
+    fn term(&mut self, (id, i): Ref, w: f64) -> (u32, u32, f64) {
+        let next = self.inputs.len() as u32;
+        let k = *self.pos.entry(id).or_insert_with(|| next);
+        if k == next {
+            self.inputs.push(id);
+        }
+        (k, i, w)
+    }
+
+    /// Adds an output `bias + Σ w·ref`; returns its index.
+    fn push(&mut self, refs: &[(Ref, f64)], bias: f64) -> u32 {
+        let t = refs.iter().map(|&(r, w)| self.term(r, w)).collect();
+        self.terms.push(t);
+        self.b.push(bias);
+        (self.terms.len() - 1) as u32
+    }
+
+    fn node(self) -> Node {
+        let n = self.terms.len();
+        (
+            FloatOp::SparseDot {
+                terms: self.terms,
+                b: self.b,
+            },
+            self.inputs,
+            vec![n],
+        )
+    }
+}
+
+/// Appends `dot` then a ReLU of it; returns the ReLU's tensor id.
+fn push_relu(nodes: &mut Vec<Node>, base: usize, dot: Node) -> usize {
+    let n = dot.2.clone();
+    nodes.push(dot);
+    let dot_id = base + nodes.len() - 1;
+    nodes.push((FloatOp::Relu, vec![dot_id], n));
+    base + nodes.len() - 1
+}
+
+/// The maximum (`sign = 1`) or minimum (`sign = -1`) of each list, shaped `out`.
+fn extremum(
+    l: &Lowering,
+    mut lists: Vec<Vec<Ref>>,
+    out: Vec<usize>,
+    sign: f64,
+) -> Result<Lowered, String> {
+    if lists.iter().any(Vec::is_empty) {
+        return Err("an empty window".into());
+    }
+    let base = l.next_id();
+    let mut nodes: Vec<Node> = Vec::new();
+    while lists.iter().any(|v| v.len() > 1) {
+        // d = relu(sign·(a - b)) for every pair.
+        let mut diff = DotBuilder::new();
+        let pairs: Vec<Vec<(Ref, Ref, u32)>> = lists
+            .iter()
+            .map(|v| {
+                v.chunks(2)
+                    .filter(|c| c.len() == 2)
+                    .map(|c| (c[0], c[1], diff.push(&[(c[0], sign), (c[1], -sign)], 0.0)))
+                    .collect()
+            })
+            .collect();
+        let d_id = push_relu(&mut nodes, base, diff.node());
+        // m = b + sign·d for every pair; an odd last value is carried through.
+        let mut max = DotBuilder::new();
+        let next: Vec<Vec<u32>> = lists
+            .iter()
+            .zip(&pairs)
+            .map(|(v, ps)| {
+                let mut out: Vec<u32> = ps
+                    .iter()
+                    .map(|&(_, b, d)| max.push(&[(b, 1.0), ((d_id, d), sign)], 0.0))
+                    .collect();
+                if v.len() % 2 == 1 {
+                    out.push(max.push(&[(v[v.len() - 1], 1.0)], 0.0));
+                }
+                out
+            })
+            .collect();
+        nodes.push(max.node());
+        let m_id = base + nodes.len() - 1;
+        lists = next
+            .into_iter()
+            .map(|v| v.into_iter().map(|i| (m_id, i)).collect())
+            .collect();
+    }
+    let sources: Vec<Ref> = lists.into_iter().map(|v| v[0]).collect();
+    let mut ids: Vec<usize> = sources.iter().map(|s| s.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sources = sources
+        .iter()
+        .map(|&(id, i)| (ids.iter().position(|&x| x == id).unwrap_or(0) as u32, i))
+        .collect();
+    nodes.push((FloatOp::Gather { sources }, ids, out));
+    let last = nodes.len() - 1;
+    Ok(Lowered::Nodes {
+        nodes,
+        outputs: vec![last],
+    })
+}
+
+fn acts(ops: &[Operand]) -> Result<Vec<usize>, String> {
+    ops.iter()
+        .map(|o| match o {
+            Operand::Act(a) => Ok(*a),
+            Operand::Const(_) => Err("constant inputs are not supported here".to_string()),
+        })
+        .collect()
+}
+
+fn variadic(l: &Lowering, ops: &[Operand], sign: f64) -> Result<Lowered, String> {
+    let ids = acts(ops)?;
+    let mut shape = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
+    for &i in &ids[1..] {
+        shape = broadcast(&shape, l.shape(i))
+            .ok_or("shapes do not broadcast")?
+            .0;
+    }
+    let n: usize = shape.iter().product();
+    let mut lists: Vec<Vec<Ref>> = vec![Vec::new(); n];
+    for &i in &ids {
+        let (_, [_, idx]) = broadcast(&shape, l.shape(i)).ok_or("shapes do not broadcast")?;
+        for (j, src) in idx.into_iter().enumerate() {
+            lists[j].push((i, src));
+        }
+    }
+    extremum(l, lists, shape, sign)
+}
+
+/// Max of any number of activations.
+pub fn max(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    variadic(l, ops, 1.0)
+}
+
+/// Min of any number of activations.
+pub fn min(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    variadic(l, ops, -1.0)
+}
+
+/// MaxPool: padding never wins (it is −∞), so a window's maximum is over its inside values.
+pub fn max_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let [Operand::Act(x)] = ops else {
+        return Err("expects one activation".into());
+    };
+    if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+        return Err("the Indices output is not supported".into());
+    }
+    if attr_i(node, "ceil_mode", 0) != 0 {
+        return Err("ceil_mode = 1 is not supported".into());
+    }
+    let xs = l.shape(*x).to_vec();
+    if xs.len() < 3 {
+        return Err("the input must be N×C×spatial".into());
+    }
+    let spatial = &xs[2..];
+    let n = spatial.len();
+    let kernel: Vec<usize> = attr_ints(node, "kernel_shape")
+        .ok_or("kernel_shape is required")?
+        .iter()
+        .map(|&k| k.max(1) as usize)
+        .collect();
+    let get = |name: &str| attr_ints(node, name);
+    let st: Vec<usize> = get("strides").map_or(vec![1; n], |v| {
+        v.iter().map(|&x| x.max(1) as usize).collect()
+    });
+    let dil: Vec<usize> = get("dilations").map_or(vec![1; n], |v| {
+        v.iter().map(|&x| x.max(1) as usize).collect()
+    });
+    let pads: Vec<usize> = get("pads").map_or(vec![0; 2 * n], |v| {
+        v.iter().map(|&x| x.max(0) as usize).collect()
+    });
+    if kernel.len() != n || st.len() != n || dil.len() != n || pads.len() != 2 * n {
+        return Err("kernel, strides, dilations or pads do not match the spatial rank".into());
+    }
+    let out_sp: Vec<usize> = (0..n)
+        .map(|i| {
+            (spatial[i] + pads[i] + pads[n + i]).saturating_sub(dil[i] * (kernel[i] - 1) + 1)
+                / st[i]
+                + 1
+        })
+        .collect();
+    let out: Vec<usize> = xs[..2]
+        .iter()
+        .copied()
+        .chain(out_sp.iter().copied())
+        .collect();
+    let xst = strides(&xs);
+    let lists = all_coords(&out)
+        .map(|o| {
+            all_coords(&kernel)
+                .filter_map(|k| {
+                    let p: Option<Vec<usize>> = (0..n)
+                        .map(|i| {
+                            let v = (o[2 + i] * st[i] + k[i] * dil[i]) as i64 - pads[i] as i64;
+                            (v >= 0 && (v as usize) < spatial[i]).then_some(v as usize)
+                        })
+                        .collect();
+                    p.map(|p| {
+                        (
+                            *x,
+                            ravel(
+                                &[o[0], o[1]].iter().copied().chain(p).collect::<Vec<_>>(),
+                                &xst,
+                            ) as u32,
+                        )
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    extremum(l, lists, out, 1.0)
+}
+
+/// Clip to constant bounds: `lo + relu(x - lo)`, then `y - relu(y - hi)`.
+pub fn clip(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let Some(Operand::Act(x)) = ops.first() else {
+        return Err("the input must be an activation".into());
+    };
+    let bound = |i: usize, attr: &str, default: f32| -> Result<Option<f64>, String> {
+        match ops.get(i) {
+            Some(Operand::Const(c)) => Ok(c.data.first().copied()),
+            Some(Operand::Act(_)) => Err("bounds must be constants".into()),
+            None => Ok(node
+                .attribute
+                .iter()
+                .any(|a| a.name == attr)
+                .then(|| attr_f(node, attr, default) as f64)),
+        }
+    };
+    let (lo, hi) = (bound(1, "min", f32::MIN)?, bound(2, "max", f32::MAX)?);
+    let xs = l.shape(*x).to_vec();
+    let n: usize = xs.iter().product();
+    let base = l.next_id();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut cur: (usize, f64) = (*x, 0.0); // value = tensor + offset
+    if let Some(lo) = lo {
+        let d = DotBuilder::relu_shift(cur, -lo, n, 1.0);
+        let r = push_relu(&mut nodes, base, d);
+        cur = (r, lo);
+    }
+    if let Some(hi) = hi {
+        let d = DotBuilder::relu_shift(cur, -hi, n, 1.0);
+        let r = push_relu(&mut nodes, base, d);
+        let mut fin = DotBuilder::new();
+        for j in 0..n as u32 {
+            fin.push(&[((cur.0, j), 1.0), ((r, j), -1.0)], cur.1);
+        }
+        nodes.push(fin.node());
+    } else {
+        let mut fin = DotBuilder::new();
+        for j in 0..n as u32 {
+            fin.push(&[((cur.0, j), 1.0)], cur.1);
+        }
+        nodes.push(fin.node());
+    }
+    let last = base + nodes.len() - 1;
+    nodes.push((FloatOp::Reshape, vec![last], xs));
+    let out = nodes.len() - 1;
+    Ok(Lowered::Nodes {
+        nodes,
+        outputs: vec![out],
+    })
+}
+
+impl DotBuilder {
+    /// `tensor + offset + shift` per value (the ReLU follows), for Clip.
+    fn relu_shift((id, offset): (usize, f64), shift: f64, n: usize, w: f64) -> Node {
+        let mut d = DotBuilder::new();
+        for j in 0..n as u32 {
+            d.push(&[((id, j), w)], offset + shift);
+        }
+        d.node()
+    }
+}
