@@ -82,6 +82,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Tile", shape::tile),
     ("Gather", shape::gather),
     ("Pad", shape::pad),
+    ("ConvTranspose", window::conv_transpose),
+    ("Abs", compare::abs),
     ("Max", compare::max),
     ("Min", compare::min),
     ("MaxPool", compare::max_pool),
@@ -218,6 +220,19 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         .first()
         .cloned()
         .ok_or_else(|| err("no output".into()))?;
+    let all_const = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Const(_)));
+    if all_const && node.op_type != "Constant" {
+        let consts: Vec<Const> = operands
+            .iter()
+            .filter_map(|o| match o {
+                Operand::Const(c) => Some((*c).clone()),
+                Operand::Act(_) => None,
+            })
+            .collect();
+        let folded = fold_constant(*f, node, &consts).map_err(err)?;
+        l.consts.insert(out, folded);
+        return Ok(());
+    }
     match f(l, node, &operands).map_err(err)? {
         Lowered::Const(c) => {
             l.consts.insert(out, c);
@@ -245,13 +260,51 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
     Ok(())
 }
 
+/// Evaluates a node whose inputs are all constants, at compile time: the constants become the
+/// inputs of a scratch graph, the node is lowered into it and run.
+fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const, String> {
+    let mut scratch = Lowering {
+        graph: FloatGraph::default(),
+        acts: HashMap::new(),
+        consts: HashMap::new(),
+    };
+    for (i, c) in consts.iter().enumerate() {
+        scratch
+            .graph
+            .inputs
+            .push((format!("c{i}"), c.shape.clone()));
+    }
+    let operands: Vec<Operand> = (0..consts.len()).map(Operand::Act).collect();
+    let out_id = match f(&scratch, node, &operands)? {
+        Lowered::Const(c) => return Ok(c),
+        Lowered::Op(op, inputs, shape) => {
+            scratch.push(String::new(), &node.op_type, (op, inputs, shape))
+        }
+        Lowered::Nodes { nodes, outputs } => {
+            let first = scratch.next_id();
+            for n in nodes {
+                scratch.push(String::new(), &node.op_type, n);
+            }
+            first + outputs.first().copied().unwrap_or(0)
+        }
+    };
+    let data: Vec<Vec<f64>> = consts.iter().map(|c| c.data.clone()).collect();
+    let (tensors, _) = scratch.graph.run(&data);
+    Ok(Const {
+        shape: scratch.graph.shape(out_id).to_vec(),
+        data: tensors[out_id].clone(),
+    })
+}
+
 fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
     let Some(TypeValue::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err(format!("input '{}' is not a tensor", v.name));
     };
-    if t.elem_type != 1 {
+    // FLOAT and DOUBLE inputs are quantized alike; integer inputs (shapes, indices) are not
+    // supported yet.
+    if t.elem_type != 1 && t.elem_type != 11 {
         return Err(format!(
-            "input '{}' is not float32 (type {})",
+            "input '{}' is not a float tensor (type {})",
             v.name, t.elem_type
         ));
     }

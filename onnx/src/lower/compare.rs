@@ -307,3 +307,30 @@ impl DotBuilder {
         d.node()
     }
 }
+
+/// Abs: `2·relu(x) - x`.
+pub fn abs(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let [Operand::Act(x)] = ops else {
+        return Err("expects one activation".into());
+    };
+    let xs = l.shape(*x).to_vec();
+    let n: usize = xs.iter().product();
+    let relu_id = l.next_id();
+    let terms = (0..n as u32)
+        .map(|j| vec![(0, j, -1.0), (1, j, 2.0)])
+        .collect();
+    Ok(Lowered::Nodes {
+        nodes: vec![
+            (FloatOp::Relu, vec![*x], xs.clone()),
+            (
+                FloatOp::SparseDot {
+                    terms,
+                    b: vec![0.0; n],
+                },
+                vec![*x, relu_id],
+                xs,
+            ),
+        ],
+        outputs: vec![1],
+    })
+}

@@ -204,3 +204,94 @@ pub fn global_average_pool(
         out_shape,
     ))
 }
+
+/// ConvTranspose: every input value scatters `x·W` into the outputs its kernel reaches;
+/// gathered per output, that is a dot product with constant weights.
+pub fn conv_transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = activation(l, ops)?;
+    let Some(Operand::Const(w)) = ops.get(1) else {
+        return Err("weights must be a constant".into());
+    };
+    let (batch, c_in, spatial) = (xs[0], xs[1], &xs[2..]);
+    let n = spatial.len();
+    let group = attr_i(node, "group", 1).max(1) as usize;
+    let (m_per, kernel) = (w.shape.get(1).copied().unwrap_or(0), w.shape[2..].to_vec());
+    if w.shape[0] != c_in || c_in % group != 0 || kernel.len() != n {
+        return Err(format!(
+            "weights {:?} do not fit {c_in} channels in {group} group(s)",
+            w.shape
+        ));
+    }
+    let m_out = m_per * group;
+    let bias = match ops.get(2) {
+        Some(Operand::Const(b)) if b.data.len() == m_out => b.data.clone(),
+        None => vec![0.0; m_out],
+        _ => return Err("bias must be a constant of M values".into()),
+    };
+    let get = |name: &str, d: usize, len: usize| -> Vec<usize> {
+        attr_ints(node, name).map_or(vec![d; len], |v| {
+            v.iter().map(|&x| x.max(0) as usize).collect()
+        })
+    };
+    let (st, dil, pads, opad) = (
+        get("strides", 1, n),
+        get("dilations", 1, n),
+        get("pads", 0, 2 * n),
+        get("output_padding", 0, n),
+    );
+    if attr_ints(node, "output_shape").is_some() {
+        return Err("output_shape is not supported; give pads".into());
+    }
+    let out_sp: Vec<usize> = (0..n)
+        .map(|i| {
+            let full = st[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
+            full.checked_sub(pads[i] + pads[n + i])
+                .ok_or("pads larger than the output")
+        })
+        .collect::<Result<_, _>>()?;
+    let out: Vec<usize> = [batch, m_out]
+        .iter()
+        .copied()
+        .chain(out_sp.iter().copied())
+        .collect();
+    let (xst, wst, ost) = (strides(&xs), strides(&w.shape), strides(&out));
+    let total: usize = out.iter().product();
+    let mut terms: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); total];
+    let c_per = c_in / group;
+    for xc in all_coords(&xs) {
+        let (b, c, pos) = (xc[0], xc[1], &xc[2..]);
+        let g = c / c_per;
+        for k in all_coords(&kernel) {
+            let o: Option<Vec<usize>> = (0..n)
+                .map(|i| {
+                    let v = (pos[i] * st[i] + k[i] * dil[i]) as i64 - pads[i] as i64;
+                    (v >= 0 && (v as usize) < out_sp[i]).then_some(v as usize)
+                })
+                .collect();
+            let Some(o) = o else { continue };
+            for mp in 0..m_per {
+                let m = g * m_per + mp;
+                let oi = ravel(
+                    &[b, m]
+                        .iter()
+                        .copied()
+                        .chain(o.iter().copied())
+                        .collect::<Vec<_>>(),
+                    &ost,
+                );
+                let wi = ravel(
+                    &[c, mp]
+                        .iter()
+                        .copied()
+                        .chain(k.iter().copied())
+                        .collect::<Vec<_>>(),
+                    &wst,
+                );
+                terms[oi].push((0, ravel(&xc, &xst) as u32, w.data[wi]));
+            }
+        }
+    }
+    let plane: usize = out_sp.iter().product();
+    let b = (0..total).map(|j| bias[(j / plane) % m_out]).collect();
+    Ok(Lowered::Op(FloatOp::SparseDot { terms, b }, vec![x], out))
+}
