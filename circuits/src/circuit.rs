@@ -11,6 +11,7 @@
 //! fixed columns, committed in the verifying key.
 
 use crate::chips::dot::DotConfig;
+use crate::chips::fn_table::FnTableConfig;
 use crate::chips::range_table::RangeTableConfig;
 use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
 use crate::execute::Trace;
@@ -31,6 +32,9 @@ pub struct CircuitParams {
     pub lanes: usize,
     /// Limb width of range checks.
     pub limb_bits: u32,
+    /// Whether the function-table chip is present.
+    #[serde(default)]
+    pub fn_table: bool,
 }
 
 /// Columns and chips of the model circuit.
@@ -39,6 +43,7 @@ pub struct ModelConfig {
     dot: DotConfig,
     requant: RequantConfig,
     table: RangeTableConfig,
+    fn_table: Option<FnTableConfig>,
     instance: Column<Instance>,
 }
 
@@ -81,7 +86,14 @@ impl ModelCircuit {
     ) -> Result<Vec<Cell>, Error> {
         let model = &*self.model;
         let trace = self.trace.as_deref();
+        let tags = model
+            .fn_tables()
+            .into_iter()
+            .map(|(k, id, _)| (k, id))
+            .collect();
         let mut ctx = LayoutCtx {
+            fn_table: config.fn_table.as_ref(),
+            fn_tags: &tags,
             region,
             dot: &config.dot,
             requant: &config.requant,
@@ -161,10 +173,14 @@ impl Circuit<Fr> for ModelCircuit {
         rq_cols.copy_from_slice(&advice[..ADVICE]);
         let range = meta.advice_column();
         let requant = RequantConfig::configure(meta, rq_cols, range, table, params.limb_bits);
+        let fn_table = params
+            .fn_table
+            .then(|| FnTableConfig::configure(meta, advice[0], advice[1]));
         ModelConfig {
             dot,
             requant,
             table,
+            fn_table,
             instance,
         }
     }
@@ -175,6 +191,7 @@ impl Circuit<Fr> for ModelCircuit {
             CircuitParams {
                 lanes: 8,
                 limb_bits: 8,
+                fn_table: false,
             },
         )
     }
@@ -185,6 +202,15 @@ impl Circuit<Fr> for ModelCircuit {
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         config.table.load(&mut layouter, &self.plan.widths)?;
+        if let Some(fn_table) = &config.fn_table {
+            let entries: Vec<_> = self
+                .model
+                .fn_tables()
+                .into_iter()
+                .map(|(_, id, rows)| (id, rows))
+                .collect();
+            fn_table.load(&mut layouter, &entries)?;
+        }
         let public =
             layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
         for (row, cell) in public.into_iter().enumerate() {

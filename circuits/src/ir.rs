@@ -127,6 +127,20 @@ impl Model {
         Ok(())
     }
 
+    /// The function tables the model uses, each with its id (from 1) and rows.
+    pub fn fn_tables(&self) -> Vec<(crate::ops::TableKey, u32, Vec<(i128, i128)>)> {
+        let mut seen = std::collections::BTreeMap::new();
+        for node in &self.nodes {
+            if let Op::TableFn(t) = &node.op {
+                seen.entry(t.key()).or_insert_with(|| t.table_rows());
+            }
+        }
+        seen.into_iter()
+            .enumerate()
+            .map(|(i, (k, rows))| (k, i as u32 + 1, rows))
+            .collect()
+    }
+
     /// Every requantization in the model, with the name of the node (or input) it belongs to.
     pub fn requants(&self) -> Vec<(String, Requant)> {
         let inputs = self

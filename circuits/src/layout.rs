@@ -123,6 +123,9 @@ pub struct LayoutPlan {
     pub widths: BTreeSet<u32>,
     /// Advice columns.
     pub advice_columns: usize,
+    /// Rows of the function tables (0 without table functions).
+    #[serde(default)]
+    pub fn_table_rows: usize,
     /// Lookup arguments.
     pub lookups: usize,
     /// Values in the instance column.
@@ -141,6 +144,7 @@ impl LayoutPlan {
         CircuitParams {
             lanes: self.lanes,
             limb_bits: self.limb_bits,
+            fn_table: self.fn_table_rows > 0,
         }
     }
 }
@@ -251,9 +255,12 @@ fn fit(
     instances: usize,
     cost: &CostModel,
 ) -> Option<LayoutPlan> {
+    let fn_rows: usize = model.fn_tables().iter().map(|(_, _, r)| r.len()).sum();
+    let fn_table_rows = if fn_rows > 0 { fn_rows + 1 } else { 0 };
+    let lookups = LOOKUPS + usize::from(fn_rows > 0);
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;
-        if rows > usable {
+        if rows > usable || fn_table_rows > usable {
             continue;
         }
         for b in widest.div_ceil(2).max(1)..k {
@@ -264,6 +271,7 @@ fn fit(
                 let commitments = commitments(CircuitParams {
                     lanes,
                     limb_bits: b,
+                    fn_table: fn_rows > 0,
                 });
                 return Some(LayoutPlan {
                     commitments,
@@ -275,9 +283,10 @@ fn fit(
                     table_rows: table,
                     widths,
                     advice_columns: advice,
-                    lookups: LOOKUPS,
+                    fn_table_rows,
+                    lookups,
                     instances,
-                    predicted_prove_s: cost.prove_seconds(k, advice, LOOKUPS),
+                    predicted_prove_s: cost.prove_seconds(k, advice, lookups),
                 });
             }
         }

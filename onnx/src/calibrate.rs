@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
-use zkonnx_circuits::ops::{Elementwise, Gather, Linear, Op, Reshape, SparseDot};
+use zkonnx_circuits::ops::{Elementwise, Gather, Linear, Op, Reshape, SparseDot, TableFn};
 use zkonnx_circuits::requant::{Requant, MAX_BITS};
 use zkonnx_circuits::EvalError;
 
@@ -34,6 +34,8 @@ pub struct CompileOptions {
     pub weight_bits: u32,
     /// Headroom bits added to every calibrated domain.
     pub margin_bits: u32,
+    /// Input bits of function tables: each table spans `[-2^bits, 2^bits)`.
+    pub table_bits: u32,
     /// Force the dot-product lane width (one of `LANE_CHOICES`); `None` lets the cost
     /// model choose.
     pub lanes: Option<usize>,
@@ -46,6 +48,7 @@ impl Default for CompileOptions {
             precision_bits: 12,
             weight_bits: 12,
             margin_bits: 1,
+            table_bits: 9,
             lanes: None,
         }
     }
@@ -105,7 +108,7 @@ struct Ranges {
     pre: Vec<f64>,
 }
 
-fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Ranges {
+fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<Ranges, OnnxError> {
     let n_t = graph.inputs.len() + graph.nodes.len();
     let mut r = Ranges {
         tensor: vec![0.0; n_t],
@@ -115,13 +118,24 @@ fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Ranges {
     for s in samples {
         let (tensors, pre) = graph.run(s);
         for (i, t) in tensors.iter().enumerate() {
+            if let Some(n) = i
+                .checked_sub(graph.inputs.len())
+                .filter(|_| t.iter().any(|v| !v.is_finite()))
+            {
+                let node = &graph.nodes[n];
+                return Err(OnnxError::Node {
+                    op_type: node.op_type.clone(),
+                    node: node.name.clone(),
+                    reason: "the sample input drives it outside its domain (the float result is NaN or infinite)".into(),
+                });
+            }
             r.tensor[i] = r.tensor[i].max(max_abs(t));
         }
         for (i, p) in pre.iter().enumerate() {
             r.pre[i] = r.pre[i].max(max_abs(p));
         }
     }
-    r
+    Ok(r)
 }
 
 /// Scale (log2) keeping `bits` significant bits of values up to `max_abs`.
@@ -178,7 +192,7 @@ pub fn calibrate(
     check_samples(&loaded.graph, samples)?;
     let mut graph = loaded.graph.clone();
     graph.fuse();
-    let ranges = measure(&graph, samples);
+    let ranges = measure(&graph, samples)?;
     let model = quantize_graph(&graph, &ranges, opts)?;
     model.validate().map_err(OnnxError::Invalid)?;
     let report = evaluate(loaded, &graph, &model, samples, &ranges)?;
@@ -207,7 +221,12 @@ fn quantize_graph(
     for (n, fnode) in graph.nodes.iter().enumerate() {
         let in_scales: Vec<u32> = fnode.inputs.iter().map(|&i| scales[i]).collect();
         let want = scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits);
-        let (op, scale) = quantize_op(fnode, &in_scales, want, ranges.pre[n], opts)?;
+        let in_max = fnode.inputs.first().map_or(0.0, |&i| ranges.tensor[i]);
+        let (op, scale) = if let FloatOp::Fn { kind } = &fnode.op {
+            quantize_table(fnode, *kind, in_scales[0], in_max, want, opts)?
+        } else {
+            quantize_op(fnode, &in_scales, want, ranges.pre[n], opts)?
+        };
         scales.push(scale);
         nodes.push(Node {
             name: fnode.name.clone(),
@@ -225,6 +244,45 @@ fn quantize_graph(
         outputs: graph.outputs.clone(),
         public_input: opts.public_input,
     })
+}
+
+/// Quantizes a table function: requantize the input to a table scale whose domain
+/// `[-2^table_bits, 2^table_bits)` holds the calibrated inputs with the margin.
+fn quantize_table(
+    node: &crate::graph::FloatNode,
+    kind: zkonnx_circuits::ops::FnKind,
+    s_in: u32,
+    in_max: f64,
+    want: u32,
+    opts: &CompileOptions,
+) -> Result<(Op, u32), OnnxError> {
+    let bits = opts.table_bits;
+    let s_t = scale_for(in_max, bits.saturating_sub(opts.margin_bits)).min(MAX_SCALE as u32);
+    let (mul, shift) = if s_t >= s_in {
+        (1i64 << (s_t - s_in), 0)
+    } else {
+        (1, s_in - s_t)
+    };
+    if shift > MAX_BITS {
+        return Err(OnnxError::Node {
+            op_type: node.op_type.clone(),
+            node: node.name.clone(),
+            reason: format!("needs a {shift}-bit shift, more than {MAX_BITS}"),
+        });
+    }
+    let requant = Requant {
+        shift,
+        bits,
+        relu: false,
+    };
+    let op = TableFn {
+        kind,
+        mul,
+        requant,
+        in_scale: s_t,
+        out_scale: want,
+    };
+    Ok((Op::TableFn(op), want))
 }
 
 /// Quantizes one node; returns the op and its output scale.
@@ -338,6 +396,7 @@ fn quantize_op(
             ))
         }
         FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
+        FloatOp::Fn { .. } => Err(err("table functions are quantized by quantize_table".into())),
         FloatOp::Gather { sources } if in_scales.iter().all(|&s| s == s_in) => Ok((
             Op::Gather(Gather {
                 sources: sources.clone(),

@@ -40,6 +40,11 @@ pub enum FloatOp {
         /// Bias per output value.
         b: Vec<f64>,
     },
+    /// `y = f(x)` elementwise, by table lookup in the circuit.
+    Fn {
+        /// The function.
+        kind: zkonnx_circuits::ops::FnKind,
+    },
     /// `y[j] = inputs[k][i]` for the source `(k, i)` of output `j`.
     Gather {
         /// Source per output value.
@@ -206,6 +211,7 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
             .iter()
             .map(|&(k, i)| ins[k as usize][i as usize])
             .collect(),
+        FloatOp::Fn { kind } => ins[0].iter().map(|&x| kind.eval_checked(x)).collect(),
     }
 }
 

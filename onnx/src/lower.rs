@@ -8,6 +8,7 @@ mod affine;
 mod compare;
 mod index;
 mod shape;
+mod table;
 mod window;
 
 use crate::error::OnnxError;
@@ -88,6 +89,17 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Min", compare::min),
     ("MaxPool", compare::max_pool),
     ("Clip", compare::clip),
+    ("Sigmoid", table::table_fn),
+    ("Tanh", table::table_fn),
+    ("Exp", table::table_fn),
+    ("Softplus", table::table_fn),
+    ("Elu", table::table_fn),
+    ("Selu", table::table_fn),
+    ("Erf", table::table_fn),
+    ("Gelu", table::table_fn),
+    ("Softsign", table::table_fn),
+    ("Sqrt", table::table_fn),
+    ("HardSigmoid", table::table_fn),
 ];
 
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.

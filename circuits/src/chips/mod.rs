@@ -3,6 +3,7 @@
 //! and the tagged range table both look up into ([`range_table`]).
 
 pub mod dot;
+pub mod fn_table;
 pub mod range_table;
 pub mod requant;
 

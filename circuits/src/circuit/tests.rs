@@ -191,3 +191,42 @@ fn sparse_dot_and_gather_verify_and_bind_outputs() {
     // circuit's feet while the instance keeps the honest output.
     assert!(run(&m, vec![7, -3, 2, 9], |t, _| t.tensors[0][3] += 1).is_err());
 }
+
+#[test]
+fn table_function_model_verifies_and_binds_outputs() {
+    use crate::ops::{FnKind, TableFn};
+    let t = TableFn {
+        kind: FnKind::Tanh,
+        mul: 1,
+        requant: Requant {
+            shift: 1,
+            bits: 6,
+            relu: false,
+        },
+        in_scale: 3,
+        out_scale: 7,
+    };
+    let m = Model {
+        version: MODEL_VERSION,
+        inputs: vec![InputSpec {
+            name: "x".into(),
+            shape: vec![3],
+            scale: 4,
+            bits: 8,
+        }],
+        nodes: vec![Node {
+            name: "tanh".into(),
+            op_type: "Tanh".into(),
+            op: Op::TableFn(t),
+            inputs: vec![0],
+            shape: vec![3],
+            scale: 7,
+        }],
+        outputs: vec![1],
+        public_input: false,
+    };
+    run(&m, vec![-40, 3, 100], |_, _| {}).unwrap();
+    assert!(run(&m, vec![-40, 3, 100], |_, inst| inst[2] += Fr::from(1u64)).is_err());
+    // An input beyond the table's domain cannot even be executed.
+    assert!(execute(&m, vec![vec![0, 0, 200]]).is_err());
+}

@@ -9,8 +9,10 @@ pub mod gather;
 pub mod linear;
 pub mod reshape;
 pub mod sparse_dot;
+pub mod table_fn;
 
 use crate::chips::dot::DotConfig;
+use crate::chips::fn_table::FnTableConfig;
 use crate::chips::requant::RequantConfig;
 use crate::error::EvalError;
 use crate::requant::Requant;
@@ -18,12 +20,14 @@ use crate::Fr;
 use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub use elementwise::Elementwise;
 pub use gather::Gather;
 pub use linear::Linear;
 pub use reshape::Reshape;
 pub use sparse_dot::SparseDot;
+pub use table_fn::{FnKind, TableFn, TableKey};
 
 /// A lowered operator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,6 +42,8 @@ pub enum Op {
     SparseDot(SparseDot),
     /// Copies of input values (Transpose, Concat, Slice, …).
     Gather(Gather),
+    /// A nonlinear function by table lookup (Sigmoid, Tanh, Exp, …).
+    TableFn(TableFn),
 }
 
 /// Where an operator lays out its rows: the region, the chips, and the next free row.
@@ -54,6 +60,10 @@ pub struct LayoutCtx<'a, 'r> {
     pub range_row: usize,
     /// Rows available; taking a row past it is an error, never a halo2 panic.
     pub limit: usize,
+    /// Function-table chip, when the model has table functions.
+    pub fn_table: Option<&'a FnTableConfig>,
+    /// Table id of each table the model uses.
+    pub fn_tags: &'a BTreeMap<TableKey, u32>,
 }
 
 impl LayoutCtx<'_, '_> {
@@ -124,6 +134,7 @@ impl Op {
             Op::Reshape(op) => op.check(inputs, out),
             Op::SparseDot(op) => op.check(inputs, out),
             Op::Gather(op) => op.check(inputs, out),
+            Op::TableFn(op) => op.check(inputs, out),
         }
     }
 
@@ -133,6 +144,7 @@ impl Op {
             Op::Linear(op) => Some(op.requant),
             Op::Elementwise(op) => Some(op.requant),
             Op::SparseDot(op) => Some(op.requant),
+            Op::TableFn(op) => Some(op.requant),
             Op::Reshape(_) | Op::Gather(_) => None,
         }
     }
@@ -145,6 +157,7 @@ impl Op {
             Op::Reshape(op) => Ok(op.reference(inputs)),
             Op::SparseDot(op) => op.reference(node, inputs),
             Op::Gather(op) => op.reference(inputs),
+            Op::TableFn(op) => op.reference(node, inputs),
         }
     }
 
@@ -155,6 +168,7 @@ impl Op {
             Op::Linear(op) => op.count_rows(lanes, input_len, rows),
             Op::Elementwise(op) => (0..op.out_len_of(input_len)).for_each(|_| rows.requant()),
             Op::SparseDot(op) => op.count_rows(lanes, rows),
+            Op::TableFn(op) => op.count_rows(input_len, rows),
             Op::Reshape(_) | Op::Gather(_) => {}
         }
     }
@@ -173,6 +187,10 @@ impl Op {
             Op::Reshape(_) => Ok(inputs[0].to_vec()),
             Op::SparseDot(op) => op.layout(ctx, node, inputs, values),
             Op::Gather(op) => Ok(op.layout(inputs)),
+            Op::TableFn(op) => {
+                let tag = *ctx.fn_tags.get(&op.key()).ok_or(Error::Synthesis)?;
+                op.layout(ctx, node, tag, inputs, values)
+            }
         }
     }
 }

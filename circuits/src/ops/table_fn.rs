@@ -1,0 +1,195 @@
+//! Nonlinear elementwise functions by table lookup: Sigmoid, Tanh, Exp, Softplus, Elu, Selu,
+//! Erf, Gelu, Softsign, Sqrt, HardSigmoid.
+//!
+//! Layout per value: a requant row that brings `x` to the table's input scale and proves it
+//! inside the table's domain `[-2^bits, 2^bits)`, then a function-table row whose input is
+//! copy-constrained to that requant's output. The table spans exactly that domain, so its
+//! size follows the calibration, not a fixed floor.
+//!
+//! Soundness: the requant chip bounds and fixes the table input; the table fixes the output
+//! (see the function-table chip).
+
+use super::{synth, LayoutCtx, RowCounter};
+use crate::chips::requant::RequantRow;
+use crate::error::EvalError;
+use crate::fixed_point::{dequantize, quantize};
+use crate::requant::Requant;
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
+use serde::{Deserialize, Serialize};
+
+/// The function a table holds; parameters are stored in thousandths so tables compare exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FnKind {
+    /// 1/(1+e^-x)
+    Sigmoid,
+    /// tanh x
+    Tanh,
+    /// e^x
+    Exp,
+    /// ln(1+e^x)
+    Softplus,
+    /// x ≥ 0 ? x : α(e^x − 1), α in thousandths
+    Elu(i64),
+    /// γ·(x ≥ 0 ? x : α(e^x − 1)), α and γ in thousandths
+    Selu(i64, i64),
+    /// erf x
+    Erf,
+    /// x·Φ(x)
+    Gelu,
+    /// x/(1+|x|)
+    Softsign,
+    /// √x (inputs must be ≥ 0)
+    Sqrt,
+    /// max(0, min(1, αx + β)), α and β in thousandths
+    HardSigmoid(i64, i64),
+}
+
+/// erf: its Maclaurin series for |x| < 3, Abramowitz–Stegun 7.1.26 beyond (error < 2e-7).
+fn erf(x: f64) -> f64 {
+    if x.abs() >= 3.0 {
+        let t = 1.0 / (1.0 + 0.3275911 * x.abs());
+        let poly = t
+            * (0.254829592
+                + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        return (1.0 - poly * (-x * x).exp()).copysign(x);
+    }
+    let (mut term, mut sum) = (x, x);
+    for n in 1..120 {
+        term *= -x * x / n as f64;
+        sum += term / (2 * n + 1) as f64;
+    }
+    2.0 / std::f64::consts::PI.sqrt() * sum
+}
+
+impl FnKind {
+    /// The real function, NaN outside its domain (Sqrt of a negative number).
+    pub fn eval_checked(&self, x: f64) -> f64 {
+        if *self == FnKind::Sqrt && x < 0.0 {
+            f64::NAN
+        } else {
+            self.eval(x)
+        }
+    }
+
+    /// The real function.
+    pub fn eval(&self, x: f64) -> f64 {
+        let k = |v: i64| v as f64 / 1000.0;
+        match *self {
+            FnKind::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            FnKind::Tanh => x.tanh(),
+            FnKind::Exp => x.exp(),
+            FnKind::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            FnKind::Elu(a) => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    k(a) * x.exp_m1()
+                }
+            }
+            FnKind::Selu(a, g) => k(g) * if x >= 0.0 { x } else { k(a) * x.exp_m1() },
+            FnKind::Erf => erf(x),
+            FnKind::Gelu => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+            FnKind::Softsign => x / (1.0 + x.abs()),
+            FnKind::Sqrt => x.max(0.0).sqrt(),
+            FnKind::HardSigmoid(a, b) => (k(a) * x + k(b)).clamp(0.0, 1.0),
+        }
+    }
+}
+
+/// A table function: requantize into the table's domain, then look up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableFn {
+    /// The function.
+    pub kind: FnKind,
+    /// Multiplier bringing the input up to the table scale (when the table's is finer).
+    pub mul: i64,
+    /// Brings the input to the table scale; its `bits` are the table's domain.
+    pub requant: Requant,
+    /// log2 of the table input scale.
+    pub in_scale: u32,
+    /// log2 of the output scale.
+    pub out_scale: u32,
+}
+
+/// Identifies one table block: function, domain and scales.
+pub type TableKey = (FnKind, u32, u32, u32);
+
+impl TableFn {
+    /// The table this op looks up in.
+    pub fn key(&self) -> TableKey {
+        (self.kind, self.requant.bits, self.in_scale, self.out_scale)
+    }
+
+    /// The table's `(x, y)` rows.
+    pub fn table_rows(&self) -> Vec<(i128, i128)> {
+        let b = 1i128 << self.requant.bits;
+        (-b..b).map(|x| (x, self.apply(x))).collect()
+    }
+
+    fn apply(&self, x: i128) -> i128 {
+        let y = self.kind.eval(dequantize(x, self.in_scale));
+        quantize(y, self.out_scale).unwrap_or(0)
+    }
+
+    /// The input and output shapes agree.
+    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        match inputs {
+            [x] if x.iter().product::<usize>() == out.iter().product::<usize>()
+                && !self.requant.relu =>
+            {
+                Ok(())
+            }
+            _ => Err("a table function maps one tensor to one of the same size".into()),
+        }
+    }
+
+    /// Integer reference semantics.
+    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        inputs[0]
+            .iter()
+            .map(|&x| Ok(self.apply(self.requant.apply(x * self.mul as i128, node)?.out)))
+            .collect()
+    }
+
+    /// Counts rows: a requant row and a table row per value.
+    pub fn count_rows(&self, n: usize, rows: &mut RowCounter) {
+        for _ in 0..n {
+            rows.requant();
+            rows.dot();
+        }
+    }
+
+    /// Lays out every value; returns the output cells.
+    pub fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        tag: u32,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        let table = ctx.fn_table.ok_or(Error::Synthesis)?;
+        let mut out = Vec::with_capacity(inputs[0].len());
+        for (j, cell) in inputs[0].iter().enumerate() {
+            let x = values.map(|v| v[0][j]);
+            let row = synth(RequantRow::honest(
+                self.requant,
+                (self.mul as i128, 0, 0),
+                x,
+                None,
+                node,
+            ))?;
+            let at = ctx.requant_row()?;
+            let rq = ctx.requant.assign(ctx.region, at, &row)?;
+            ctx.region.constrain_equal(rq.x, *cell);
+            let t = row.w.map(|w| w.out);
+            let at = ctx.dot_row()?;
+            let (xc, yc) = table.assign(ctx.region, at, tag, t, t.map(|t| self.apply(t)))?;
+            ctx.region.constrain_equal(xc, rq.out);
+            out.push(yc);
+        }
+        Ok(out)
+    }
+}
