@@ -59,6 +59,9 @@ pub struct Node {
     pub scale: u32,
 }
 
+/// One function table: its key, its id in the circuit (from 1), its `(x, f(x))` rows.
+pub type FnTable = (crate::ops::TableKey, u32, Vec<(i128, i128)>);
+
 /// A compiled, quantized model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,7 +131,7 @@ impl Model {
     }
 
     /// The function tables the model uses, each with its id (from 1) and rows.
-    pub fn fn_tables(&self) -> Vec<(crate::ops::TableKey, u32, Vec<(i128, i128)>)> {
+    pub fn fn_tables(&self) -> Vec<FnTable> {
         let mut seen = std::collections::BTreeMap::new();
         for node in &self.nodes {
             if let Op::TableFn(t) = &node.op {
