@@ -35,6 +35,9 @@ pub struct CircuitParams {
     /// Whether the function-table chip is present.
     #[serde(default)]
     pub fn_table: bool,
+    /// Whether the requant chip multiplies its two inputs (Mul of two activations).
+    #[serde(default)]
+    pub products: bool,
 }
 
 /// Columns and chips of the model circuit.
@@ -172,7 +175,14 @@ impl Circuit<Fr> for ModelCircuit {
         let mut rq_cols = [advice[0]; ADVICE];
         rq_cols.copy_from_slice(&advice[..ADVICE]);
         let range = meta.advice_column();
-        let requant = RequantConfig::configure(meta, rq_cols, range, table, params.limb_bits);
+        let requant = RequantConfig::configure(
+            meta,
+            rq_cols,
+            range,
+            table,
+            params.limb_bits,
+            params.products,
+        );
         let fn_table = params
             .fn_table
             .then(|| FnTableConfig::configure(meta, advice[0], advice[1]));
@@ -192,6 +202,7 @@ impl Circuit<Fr> for ModelCircuit {
                 lanes: 8,
                 limb_bits: 8,
                 fn_table: false,
+                products: false,
             },
         )
     }

@@ -126,6 +126,9 @@ pub struct LayoutPlan {
     /// Rows of the function tables (0 without table functions).
     #[serde(default)]
     pub fn_table_rows: usize,
+    /// Whether some op multiplies two activations.
+    #[serde(default)]
+    pub products: bool,
     /// Lookup arguments.
     pub lookups: usize,
     /// Values in the instance column.
@@ -145,6 +148,7 @@ impl LayoutPlan {
             lanes: self.lanes,
             limb_bits: self.limb_bits,
             fn_table: self.fn_table_rows > 0,
+            products: self.products,
         }
     }
 }
@@ -258,6 +262,10 @@ fn fit(
     let fn_rows: usize = model.fn_tables().iter().map(|(_, _, r)| r.len()).sum();
     let fn_table_rows = if fn_rows > 0 { fn_rows + 1 } else { 0 };
     let lookups = LOOKUPS + usize::from(fn_rows > 0);
+    let products = model
+        .nodes
+        .iter()
+        .any(|n| matches!(&n.op, crate::ops::Op::Elementwise(e) if e.product != 0));
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;
         if rows > usable || fn_table_rows > usable {
@@ -272,6 +280,7 @@ fn fit(
                     lanes,
                     limb_bits: b,
                     fn_table: fn_rows > 0,
+                    products,
                 });
                 return Some(LayoutPlan {
                     commitments,
@@ -284,6 +293,7 @@ fn fit(
                     widths,
                     advice_columns: advice,
                     fn_table_rows,
+                    products,
                     lookups,
                     instances,
                     predicted_prove_s: cost.prove_seconds(k, advice, lookups),

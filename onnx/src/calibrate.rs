@@ -48,7 +48,7 @@ impl Default for CompileOptions {
             precision_bits: 12,
             weight_bits: 12,
             margin_bits: 1,
-            table_bits: 9,
+            table_bits: 10,
             lanes: None,
         }
     }
@@ -363,6 +363,7 @@ fn quantize_op(
                     constant,
                     index: vec![vec![]],
                     requant: rq,
+                    product: 0,
                 }),
                 s_out,
             ))
@@ -377,6 +378,7 @@ fn quantize_op(
                 constant: vec![],
                 index: index.to_vec(),
                 requant: rq,
+                product: 0,
             };
             Ok((Op::Elementwise(op), s_out))
         }
@@ -391,11 +393,25 @@ fn quantize_op(
                     constant: vec![],
                     index: vec![vec![]],
                     requant: rq,
+                    product: 0,
                 }),
                 s_in,
             ))
         }
         FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
+        FloatOp::Mul { index } => {
+            let s_pre = s_in + in_scales[1];
+            let s_out = want.min(s_pre);
+            let rq = requant(s_pre - s_out, s_out)?;
+            let op = Elementwise {
+                mul: vec![0, 0],
+                constant: vec![],
+                index: index.to_vec(),
+                requant: rq,
+                product: 1,
+            };
+            Ok((Op::Elementwise(op), s_out))
+        }
         FloatOp::Fn { .. } => Err(err("table functions are quantized by quantize_table".into())),
         FloatOp::Gather { sources } if in_scales.iter().all(|&s| s == s_in) => Ok((
             Op::Gather(Gather {

@@ -29,6 +29,11 @@ pub enum FloatOp {
         /// Per input, the source index of each output value.
         index: [Vec<u32>; 2],
     },
+    /// `y = x_a · x_b` with broadcast index maps.
+    Mul {
+        /// Per input, the source index of each output value.
+        index: [Vec<u32>; 2],
+    },
     /// `y = max(x, 0)`.
     Relu,
     /// Same values, another shape.
@@ -144,7 +149,8 @@ impl FloatGraph {
                     FloatOp::Linear { .. }
                     | FloatOp::AddConst { .. }
                     | FloatOp::Add { .. }
-                    | FloatOp::SparseDot { .. },
+                    | FloatOp::SparseDot { .. }
+                    | FloatOp::Mul { .. },
                 ) if !prev.relu => {
                     prev.relu = true;
                     true
@@ -212,6 +218,11 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
             .map(|&(k, i)| ins[k as usize][i as usize])
             .collect(),
         FloatOp::Fn { kind } => ins[0].iter().map(|&x| kind.eval_checked(x)).collect(),
+        FloatOp::Mul { index } => index[0]
+            .iter()
+            .zip(&index[1])
+            .map(|(&a, &b)| ins[0][a as usize] * ins[1][b as usize])
+            .collect(),
     }
 }
 

@@ -100,6 +100,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Softsign", table::table_fn),
     ("Sqrt", table::table_fn),
     ("HardSigmoid", table::table_fn),
+    ("Softmax", compare::softmax_op),
+    ("LogSoftmax", compare::log_softmax),
 ];
 
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.
@@ -126,6 +128,8 @@ pub fn supported() -> String {
 }
 
 struct Lowering {
+    /// The default-domain opset the model imports.
+    opset: i64,
     graph: FloatGraph,
     acts: HashMap<String, usize>,
     consts: HashMap<String, Const>,
@@ -166,7 +170,13 @@ pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
         .graph
         .as_ref()
         .ok_or_else(|| OnnxError::Invalid("no graph".into()))?;
+    let opset = proto
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(13, |o| o.version);
     let mut l = Lowering {
+        opset,
         graph: FloatGraph::default(),
         acts: HashMap::new(),
         consts: HashMap::new(),
@@ -276,6 +286,7 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
 /// inputs of a scratch graph, the node is lowered into it and run.
 fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const, String> {
     let mut scratch = Lowering {
+        opset: 13,
         graph: FloatGraph::default(),
         acts: HashMap::new(),
         consts: HashMap::new(),

@@ -2,7 +2,7 @@
 //! proves
 //!
 //! ```text
-//! "rescale": x·mul_a + x2·mul_b + add = y·2^shift + R[0] + R[1]·2^b
+//! "rescale": x·x2·mul_ab + x·mul_a + x2·mul_b + add = y·2^shift + R[0] + R[1]·2^b
 //! "sign":    y + 2^bits = s·2^bits + R[2] + R[3]·2^b
 //! "bool":    s·(s - 1) = 0
 //! "out":     out = y          (plain rows)
@@ -13,7 +13,8 @@
 //! limb's width (`min(shift, b)`, `shift - min(shift, b)`, then the same for `bits`; 0 on rows
 //! without a limb, which forces `R = 0` there), `mul_a`, `mul_b`, `add` (which includes the
 //! rounding constant `2^(shift-1)`), `2^shift` and `2^bits` are fixed columns, and `b` is the
-//! circuit's limb width. One lookup argument without a selector serves every range check.
+//! circuit's limb width; `mul_ab` is a fixed column present only in circuits that multiply
+//! two activations. One lookup argument without a selector serves every range check.
 //!
 //! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` in `[0, 2^shift)` and
 //! `m = R[2] + R[3]·2^b` in `[0, 2^bits)`. With `s` boolean, "sign" then forces
@@ -53,6 +54,8 @@ pub struct RequantConfig {
     pub fixed: [Column<Fixed>; 5],
     /// Limb widths looked up with `R`.
     pub tag: Column<Fixed>,
+    /// Coefficient of the product `x·x2`, when the circuit multiplies activations.
+    pub product: Option<Column<Fixed>>,
     /// Limb width `b`.
     pub limb_bits: u32,
 }
@@ -91,6 +94,8 @@ pub struct RequantRow {
     pub mul_b: i128,
     /// Constant added before the shift (without the rounding half).
     pub add: i128,
+    /// Coefficient of the product `x·x2` (0 unless the op multiplies activations).
+    pub mul_ab: i128,
     /// Shift, domain and ReLU flag.
     pub rq: Requant,
     /// First input.
@@ -118,11 +123,30 @@ impl RequantRow {
             mul_a,
             mul_b,
             add,
+            mul_ab: 0,
             rq,
             x,
             x2: x2.or(x.map(|_| 0)),
             w,
         })
+    }
+}
+
+impl RequantRow {
+    /// The honest row of `x·x2·mul_ab + x·mul_a + x2·mul_b + add`.
+    pub fn honest_product(
+        rq: Requant,
+        (mul_a, mul_b, mul_ab, add): (i128, i128, i128, i128),
+        x: Option<i128>,
+        x2: Option<i128>,
+        node: &str,
+    ) -> Result<Self, crate::EvalError> {
+        let mut row = Self::honest(rq, (mul_a, mul_b, add), x, x2, node)?;
+        row.mul_ab = mul_ab;
+        if let (Some(x), Some(x2)) = (x, x2) {
+            row.w = Some(rq.apply(x * x2 * mul_ab + x * mul_a + x2 * mul_b + add, node)?);
+        }
+        Ok(row)
     }
 }
 
@@ -145,10 +169,12 @@ impl RequantConfig {
         range: Column<Advice>,
         table: RangeTableConfig,
         limb_bits: u32,
+        products: bool,
     ) -> Self {
         let (q, q_plain, q_relu) = (meta.selector(), meta.selector(), meta.selector());
         let fixed = [(); 5].map(|_| meta.fixed_column());
         let tag = meta.fixed_column();
+        let product = products.then(|| meta.fixed_column());
         let limb = Expression::Constant(to_field(1i128 << limb_bits));
         meta.create_gate("requant", |m| {
             let (qp, qr) = (m.query_selector(q_plain), m.query_selector(q_relu));
@@ -159,7 +185,11 @@ impl RequantConfig {
                 .collect();
             let fx = fixed.map(|c| m.query_fixed(c, Rotation::cur()));
             let one = Expression::Constant(Fr::one());
-            let rescale = adv[a::X].clone() * fx[f::MUL_A].clone()
+            let prod = product.map_or(Expression::Constant(Fr::zero()), |c| {
+                m.query_fixed(c, Rotation::cur()) * adv[a::X].clone() * adv[a::X2].clone()
+            });
+            let rescale = prod
+                + adv[a::X].clone() * fx[f::MUL_A].clone()
                 + adv[a::X2].clone() * fx[f::MUL_B].clone()
                 + fx[f::ADD].clone()
                 - adv[a::Y].clone() * fx[f::POW_SHIFT].clone()
@@ -195,6 +225,7 @@ impl RequantConfig {
             range,
             fixed,
             tag,
+            product,
             limb_bits,
         }
     }
@@ -225,6 +256,13 @@ impl RequantConfig {
         ];
         for (col, v) in self.fixed.iter().zip(fixed_vals) {
             region.assign_fixed(*col, offset, to_field(v));
+        }
+        match (self.product, row.mul_ab) {
+            (Some(col), v) => {
+                region.assign_fixed(col, offset, to_field(v));
+            }
+            (None, 0) => {}
+            (None, _) => return Err(Error::Synthesis),
         }
         let split = |v: i128, lo_w: u32| (v & ((1i128 << lo_w) - 1), v >> lo_w);
         let w = row.w;

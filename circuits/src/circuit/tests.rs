@@ -31,6 +31,7 @@ fn model(public_input: bool) -> Model {
             bits: 10,
             relu: false,
         },
+        product: 0,
     };
     Model {
         version: MODEL_VERSION,
@@ -229,4 +230,42 @@ fn table_function_model_verifies_and_binds_outputs() {
     assert!(run(&m, vec![-40, 3, 100], |_, inst| inst[2] += Fr::from(1u64)).is_err());
     // An input beyond the table's domain cannot even be executed.
     assert!(execute(&m, vec![vec![0, 0, 200]]).is_err());
+}
+
+#[test]
+fn product_of_activations_verifies_and_binds_outputs() {
+    let mul = Elementwise {
+        mul: vec![0, 0],
+        constant: vec![],
+        index: vec![vec![0, 1, 2], vec![2, 1, 0]],
+        requant: Requant {
+            shift: 2,
+            bits: 12,
+            relu: false,
+        },
+        product: 1,
+    };
+    let m = Model {
+        version: MODEL_VERSION,
+        inputs: vec![InputSpec {
+            name: "x".into(),
+            shape: vec![3],
+            scale: 1,
+            bits: 8,
+        }],
+        nodes: vec![Node {
+            name: "mul".into(),
+            op_type: "Mul".into(),
+            op: Op::Elementwise(mul),
+            inputs: vec![0, 0],
+            shape: vec![3],
+            scale: 2,
+        }],
+        outputs: vec![1],
+        public_input: false,
+    };
+    run(&m, vec![9, -4, 30], |_, _| {}).unwrap();
+    let out = &execute(&m, vec![vec![9, -4, 30]]).unwrap().tensors[1];
+    assert_eq!(out[0], (9 * 30 + 2) >> 2);
+    assert!(run(&m, vec![9, -4, 30], |_, inst| inst[0] += Fr::from(1u64)).is_err());
 }

@@ -29,6 +29,9 @@ pub struct Elementwise {
     pub index: Vec<Vec<u32>>,
     /// Final requantization (its `relu` flag makes this a Relu).
     pub requant: Requant,
+    /// Coefficient of the product of the two inputs (Mul of two activations).
+    #[serde(default)]
+    pub product: i64,
 }
 
 impl Elementwise {
@@ -86,7 +89,11 @@ impl Elementwise {
                 let (ma, mb, c) = self.coefficients(j);
                 let x = inputs[0][self.source(0, j)];
                 let x2 = inputs.get(1).map_or(0, |i| i[self.source(1, j)]);
-                Ok(self.requant.apply(x * ma + x2 * mb + c, node)?.out)
+                let p = self.product as i128;
+                Ok(self
+                    .requant
+                    .apply(x * x2 * p + x * ma + x2 * mb + c, node)?
+                    .out)
             })
             .collect()
     }
@@ -112,9 +119,11 @@ impl Elementwise {
                 (Some(v), Some(s1)) => Some(v[1][s1]),
                 _ => None,
             };
-            let row = synth(RequantRow::honest(
+            let (ma, mb, c) = self.coefficients(j);
+            let coefficients = (ma, mb, self.product as i128, c);
+            let row = synth(RequantRow::honest_product(
                 self.requant,
-                self.coefficients(j),
+                coefficients,
                 x,
                 x2,
                 node,
@@ -153,6 +162,7 @@ mod tests {
             mul_a: 1,
             mul_b: 0,
             add: 0,
+            mul_ab: 0,
             rq: RQ,
             x: Some(pre),
             x2: Some(0),
@@ -167,7 +177,7 @@ mod tests {
         fn honest_rows_verify(pre in -(1i128 << 9)..(1i128 << 9), relu: bool, mb in -3i128..3, x2 in -50i128..50) {
             let rq = Requant { relu, ..RQ };
             let r = RequantRow::honest(rq, (2, mb, 7), Some(pre), Some(x2), "n").unwrap();
-            let add = Elementwise { mul: vec![2, mb as i64], constant: vec![7], index: vec![vec![], vec![]], requant: rq };
+            let add = Elementwise { mul: vec![2, mb as i64], constant: vec![7], index: vec![vec![], vec![]], requant: rq, product: 0 };
             prop_assert_eq!(r.w.unwrap().out, add.reference("n", &[&[pre], &[x2]]).unwrap()[0]);
             prop_assert!(ChipCircuit::new(vec![], vec![r]).verify().is_ok());
         }
@@ -239,6 +249,21 @@ mod tests {
             ..honest
         };
         assert!(with_witness(300, w).verify().is_err());
+    }
+
+    #[test]
+    fn product_rows_verify_and_reject_a_wrong_product() {
+        let rq = Requant {
+            shift: 3,
+            bits: 8,
+            relu: false,
+        };
+        let r = RequantRow::honest_product(rq, (0, 0, 1, 0), Some(13), Some(-7), "n").unwrap();
+        assert_eq!(r.w.unwrap().y, (13 * -7 + 4) >> 3);
+        assert!(ChipCircuit::new(vec![], vec![r.clone()]).verify().is_ok());
+        let mut wrong = r;
+        wrong.x2 = Some(-6);
+        assert!(ChipCircuit::new(vec![], vec![wrong]).verify().is_err());
     }
 
     #[test]

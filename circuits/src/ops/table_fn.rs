@@ -43,6 +43,10 @@ pub enum FnKind {
     Sqrt,
     /// max(0, min(1, αx + β)), α and β in thousandths
     HardSigmoid(i64, i64),
+    /// 1/x (0 maps to 0: a zero divisor is refused at calibration, where the float is infinite)
+    Reciprocal,
+    /// ln x (inputs must be > 0)
+    Ln,
 }
 
 /// erf: its Maclaurin series for |x| < 3, Abramowitz–Stegun 7.1.26 beyond (error < 2e-7).
@@ -65,7 +69,13 @@ fn erf(x: f64) -> f64 {
 impl FnKind {
     /// The real function, NaN outside its domain (Sqrt of a negative number).
     pub fn eval_checked(&self, x: f64) -> f64 {
-        if *self == FnKind::Sqrt && x < 0.0 {
+        let outside = match self {
+            FnKind::Sqrt => x < 0.0,
+            FnKind::Ln => x <= 0.0,
+            FnKind::Reciprocal => x == 0.0,
+            _ => false,
+        };
+        if outside {
             f64::NAN
         } else {
             self.eval(x)
@@ -93,6 +103,10 @@ impl FnKind {
             FnKind::Softsign => x / (1.0 + x.abs()),
             FnKind::Sqrt => x.max(0.0).sqrt(),
             FnKind::HardSigmoid(a, b) => (k(a) * x + k(b)).clamp(0.0, 1.0),
+            FnKind::Reciprocal if x == 0.0 => 0.0,
+            FnKind::Reciprocal => 1.0 / x,
+            FnKind::Ln if x <= 0.0 => 0.0,
+            FnKind::Ln => x.ln(),
         }
     }
 }

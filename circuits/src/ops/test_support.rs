@@ -72,7 +72,7 @@ impl Circuit<Fr> for ChipCircuit {
         let table = RangeTableConfig::configure(meta);
         let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
         let range = meta.advice_column();
-        let requant = RequantConfig::configure(meta, advice, range, table, LIMB_BITS);
+        let requant = RequantConfig::configure(meta, advice, range, table, LIMB_BITS, true);
         ChipConfig {
             dot,
             requant,

@@ -44,13 +44,48 @@ fn scale_by_const(l: &Lowering, ops: &[Operand], invert: bool) -> Result<Lowered
     Ok(dot(vec![a], shape, terms, vec![0.0; n]))
 }
 
-/// Mul by a constant.
-pub fn mul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    scale_by_const(l, ops, false)
+/// The product of two activations, with broadcast.
+fn product(l: &Lowering, a: usize, b: usize) -> Result<(FloatOp, Vec<usize>, Vec<usize>), String> {
+    let (shape, index) = broadcast(l.shape(a), l.shape(b)).ok_or("shapes do not broadcast")?;
+    Ok((FloatOp::Mul { index }, vec![a, b], shape))
 }
 
-/// Div by a constant.
+/// Mul by a constant, or of two activations.
+pub fn mul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    match ops {
+        [Operand::Act(a), Operand::Act(b)] => {
+            let (op, ins, shape) = product(l, *a, *b)?;
+            Ok(Lowered::Op(op, ins, shape))
+        }
+        _ => scale_by_const(l, ops, false),
+    }
+}
+
+/// `a / b` for two activations: a reciprocal table on `b`, then a product.
+fn divide(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
+    let recip = l.next_id();
+    let bs = l.shape(b).to_vec();
+    let (shape, index) = broadcast(l.shape(a), &bs).ok_or("shapes do not broadcast")?;
+    Ok(Lowered::Nodes {
+        nodes: vec![
+            (
+                FloatOp::Fn {
+                    kind: zkonnx_circuits::ops::FnKind::Reciprocal,
+                },
+                vec![b],
+                bs,
+            ),
+            (FloatOp::Mul { index }, vec![a, recip], shape),
+        ],
+        outputs: vec![1],
+    })
+}
+
+/// Div by a constant, or of two activations.
 pub fn div(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let [Operand::Act(a), Operand::Act(b)] = ops {
+        return divide(l, *a, *b);
+    }
     if let [_, Operand::Const(c)] = ops {
         if c.data.contains(&0.0) {
             return Err("division by zero".into());
