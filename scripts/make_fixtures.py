@@ -81,7 +81,7 @@ def unsupported():
     w = numpy_helper.from_array(np.eye(4, dtype=np.float32), "w")
     nodes = [
         helper.make_node("MatMul", ["input", "w"], ["h"], name="proj"),
-        helper.make_node("Sigmoid", ["h"], ["out"], name="squash"),
+        helper.make_node("Sign", ["h"], ["out"], name="signum"),
     ]
     graph = helper.make_graph(
         nodes, "unsupported",
