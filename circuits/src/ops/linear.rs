@@ -9,9 +9,7 @@
 //! The weights are at scale `s_w`, the bias at `s_in + s_w`; the requant shift brings the sum
 //! to the output scale.
 
-use super::{synth, LayoutCtx};
-use crate::chips::dot::DotRow;
-use crate::chips::requant::RequantRow;
+use super::{dot_then_requant, LaneTerm, LayoutCtx};
 use crate::error::EvalError;
 use crate::requant::Requant;
 use crate::Fr;
@@ -111,40 +109,18 @@ impl Linear {
         x: Option<&[i128]>,
         o: usize,
     ) -> Result<Cell, Error> {
-        let lanes = ctx.dot.lanes.len();
         let w = &self.weights[o * self.in_dim..(o + 1) * self.in_dim];
-        let mut acc = x.map(|_| self.bias[o] as i128);
-        let mut acc_cell = None;
-        for (c, (cell_chunk, w_chunk)) in cells.chunks(lanes).zip(w.chunks(lanes)).enumerate() {
-            let lo = c * lanes;
-            let lane_vals: Vec<Option<i128>> = (lo..lo + cell_chunk.len())
-                .map(|i| x.map(|x| x[i]))
-                .collect();
-            if let (Some(a), Some(x)) = (acc.as_mut(), x) {
-                *a += (lo..lo + cell_chunk.len())
-                    .map(|i| x[i] * w[i] as i128)
-                    .sum::<i128>();
-            }
-            let row = DotRow {
-                lanes: &lane_vals,
-                weights: w_chunk,
-                bias: if c == 0 { self.bias[o] as i128 } else { 0 },
-                cont: c > 0,
-                acc,
-            };
-            let at = ctx.dot_row()?;
-            let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
-            for (l, src) in lane_cells.iter().zip(cell_chunk) {
-                ctx.region.constrain_equal(*l, *src);
-            }
-            acc_cell = Some(a);
-        }
-        let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
-        let at = ctx.requant_row()?;
-        let rq = ctx.requant.assign(ctx.region, at, &row)?;
-        ctx.region
-            .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
-        Ok(rq.out)
+        let terms: Vec<LaneTerm> = (0..self.in_dim)
+            .map(|i| (cells[i], x.map(|x| x[i]), w[i]))
+            .collect();
+        dot_then_requant(
+            ctx,
+            node,
+            self.requant,
+            self.bias[o] as i128,
+            &terms,
+            x.is_some(),
+        )
     }
 }
 
@@ -156,6 +132,7 @@ pub fn fe(v: i128) -> Fr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chips::requant::RequantRow;
     use crate::ops::test_support::{ChipCircuit, OwnedDotRow};
     use proptest::prelude::*;
 

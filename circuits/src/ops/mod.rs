@@ -195,6 +195,63 @@ impl Op {
     }
 }
 
+/// One term of a dot product being laid out: the input cell, its value (when proving), its
+/// weight.
+pub(crate) type LaneTerm = (Cell, Option<i128>, i64);
+
+/// Lays out `bias + Σ w·x` over `terms` with the dot chip (at least one row, which holds the
+/// bias when there are no terms), each lane copy-constrained to its input cell, then the
+/// requant row whose input is copy-constrained to the final accumulator. `known` says whether
+/// the values are known (proving) or not (key generation). Returns the output cell.
+pub(crate) fn dot_then_requant(
+    ctx: &mut LayoutCtx<'_, '_>,
+    node: &str,
+    requant: Requant,
+    bias: i128,
+    terms: &[LaneTerm],
+    known: bool,
+) -> Result<Cell, Error> {
+    use crate::chips::dot::DotRow;
+    use crate::chips::requant::RequantRow;
+    let lanes = ctx.dot.lanes.len();
+    let mut acc = known.then_some(bias);
+    let mut acc_cell = None;
+    let chunks: Vec<&[LaneTerm]> = if terms.is_empty() {
+        vec![&[]]
+    } else {
+        terms.chunks(lanes).collect()
+    };
+    for (c, chunk) in chunks.into_iter().enumerate() {
+        let lane_vals: Vec<Option<i128>> = chunk.iter().map(|t| t.1).collect();
+        let weights: Vec<i64> = chunk.iter().map(|t| t.2).collect();
+        if let Some(a) = acc.as_mut() {
+            *a += chunk
+                .iter()
+                .map(|t| t.1.unwrap_or(0) * t.2 as i128)
+                .sum::<i128>();
+        }
+        let row = DotRow {
+            lanes: &lane_vals,
+            weights: &weights,
+            bias: if c == 0 { bias } else { 0 },
+            cont: c > 0,
+            acc,
+        };
+        let at = ctx.dot_row()?;
+        let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
+        for (l, t) in lane_cells.iter().zip(chunk) {
+            ctx.region.constrain_equal(*l, t.0);
+        }
+        acc_cell = Some(a);
+    }
+    let row = synth(RequantRow::honest(requant, (1, 0, 0), acc, None, node))?;
+    let at = ctx.requant_row()?;
+    let rq = ctx.requant.assign(ctx.region, at, &row)?;
+    ctx.region
+        .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
+    Ok(rq.out)
+}
+
 /// Maps a layout-time evaluation failure (only possible with a witness the reference
 /// execution did not produce) to halo2's synthesis error.
 pub(crate) fn synth<T>(r: Result<T, EvalError>) -> Result<T, Error> {

@@ -8,9 +8,7 @@
 //! row copy-constrained to the final accumulator: the same chips, and the same soundness
 //! argument, as [`super::linear`].
 
-use super::{synth, LayoutCtx, RowCounter};
-use crate::chips::dot::DotRow;
-use crate::chips::requant::RequantRow;
+use super::{dot_then_requant, LaneTerm, LayoutCtx, RowCounter};
 use crate::error::EvalError;
 use crate::requant::Requant;
 use halo2_proofs::circuit::Cell;
@@ -84,50 +82,26 @@ impl SparseDot {
         inputs: &[&[Cell]],
         values: Option<&[&[i128]]>,
     ) -> Result<Vec<Cell>, Error> {
-        let lanes = ctx.dot.lanes.len();
         let mut out = Vec::with_capacity(self.terms.len());
         for (j, terms) in self.terms.iter().enumerate() {
-            let mut acc = values.map(|_| self.bias[j] as i128);
-            let mut acc_cell = None;
-            let chunks: Vec<&[Term]> = if terms.is_empty() {
-                vec![&[]]
-            } else {
-                terms.chunks(lanes).collect()
-            };
-            for (c, chunk) in chunks.into_iter().enumerate() {
-                let lane_vals: Vec<Option<i128>> = chunk
-                    .iter()
-                    .map(|&(k, i, _)| values.map(|v| v[k as usize][i as usize]))
-                    .collect();
-                let weights: Vec<i64> = chunk.iter().map(|t| t.2).collect();
-                if let Some(a) = acc.as_mut() {
-                    *a += lane_vals
-                        .iter()
-                        .zip(&weights)
-                        .map(|(v, w)| v.unwrap_or(0) * *w as i128)
-                        .sum::<i128>();
-                }
-                let row = DotRow {
-                    lanes: &lane_vals,
-                    weights: &weights,
-                    bias: if c == 0 { self.bias[j] as i128 } else { 0 },
-                    cont: c > 0,
-                    acc,
-                };
-                let at = ctx.dot_row()?;
-                let (lane_cells, a) = ctx.dot.assign(ctx.region, at, &row)?;
-                for (l, &(k, i, _)) in lane_cells.iter().zip(chunk) {
-                    ctx.region
-                        .constrain_equal(*l, inputs[k as usize][i as usize]);
-                }
-                acc_cell = Some(a);
-            }
-            let row = synth(RequantRow::honest(self.requant, (1, 0, 0), acc, None, node))?;
-            let at = ctx.requant_row()?;
-            let rq = ctx.requant.assign(ctx.region, at, &row)?;
-            ctx.region
-                .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);
-            out.push(rq.out);
+            let lanes: Vec<LaneTerm> = terms
+                .iter()
+                .map(|&(k, i, w)| {
+                    (
+                        inputs[k as usize][i as usize],
+                        values.map(|v| v[k as usize][i as usize]),
+                        w,
+                    )
+                })
+                .collect();
+            out.push(dot_then_requant(
+                ctx,
+                node,
+                self.requant,
+                self.bias[j] as i128,
+                &lanes,
+                values.is_some(),
+            )?);
         }
         Ok(out)
     }
