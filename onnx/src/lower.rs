@@ -7,6 +7,7 @@
 mod affine;
 mod compare;
 mod index;
+mod matmul;
 mod shape;
 mod table;
 mod window;
@@ -407,6 +408,9 @@ fn split<'a>(ops: &'a [Operand<'a>]) -> (Vec<usize>, Vec<&'a Const>) {
 }
 
 fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let (Operand::Act(a), Some(Operand::Act(b))) = (&ops[0], ops.get(1)) {
+        return matmul::gemm(l, node, *a, *b, ops);
+    }
     let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
         return Err("Gemm needs an activation A and constant weights B".into());
     };
@@ -454,6 +458,9 @@ fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
 }
 
 fn matmul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let (Operand::Act(a), Some(Operand::Act(b))) = (&ops[0], ops.get(1)) {
+        return matmul::matmul(l, *a, *b);
+    }
     let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
         return Err("MatMul is supported against constant weights (second input) only".into());
     };

@@ -1,0 +1,145 @@
+//! Products of two activations (`MatMul`, `Gemm` with an activation `B`): every `a_ik·b_kj`
+//! is a proven product row, then each output sums its `K` products (and `β·C`) in a dot
+//! product. That costs `M·N·K` product rows: fine for the small matrices of the conformance
+//! cases; attention-sized products want the random-challenge (Freivalds) check, not built yet.
+
+use super::{attr_f, attr_i, Lowered, Lowering, Operand};
+use crate::graph::{broadcast, FloatOp};
+use tract_onnx::pb::NodeProto;
+
+/// A 2-D operand, possibly transposed: its tensor id, and (rows, cols) after the transpose.
+struct Mat {
+    id: usize,
+    rows: usize,
+    cols: usize,
+    trans: bool,
+}
+
+impl Mat {
+    fn new(l: &Lowering, id: usize, trans: bool) -> Result<Self, String> {
+        let [r, c] = l.shape(id)[..] else {
+            return Err(format!("operands must be 2-D, got {:?}", l.shape(id)));
+        };
+        let (rows, cols) = if trans { (c, r) } else { (r, c) };
+        Ok(Self {
+            id,
+            rows,
+            cols,
+            trans,
+        })
+    }
+
+    /// Flat index of element (i, j) of the (transposed) matrix.
+    fn at(&self, i: usize, j: usize) -> u32 {
+        (if self.trans {
+            j * self.rows + i
+        } else {
+            i * self.cols + j
+        }) as u32
+    }
+}
+
+/// `alpha·A·B + beta·C` for activations `A`, `B`; `C` a constant, an activation or absent.
+fn product(
+    l: &Lowering,
+    a: Mat,
+    b: Mat,
+    c: Option<&Operand>,
+    alpha: f64,
+    beta: f64,
+) -> Result<Lowered, String> {
+    if a.cols != b.rows {
+        return Err(format!(
+            "cannot multiply {}×{} by {}×{}",
+            a.rows, a.cols, b.rows, b.cols
+        ));
+    }
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let (mut ia, mut ib) = (Vec::with_capacity(m * n * k), Vec::with_capacity(m * n * k));
+    for i in 0..m {
+        for j in 0..n {
+            for t in 0..k {
+                ia.push(a.at(i, t));
+                ib.push(b.at(t, j));
+            }
+        }
+    }
+    let prod_id = l.next_id();
+    let mut inputs = vec![prod_id];
+    let c_index: Option<Vec<u32>> = match c {
+        Some(Operand::Act(cid)) => {
+            inputs.push(*cid);
+            let (shape, [_, idx]) =
+                broadcast(&[m, n], l.shape(*cid)).ok_or("C does not broadcast to the output")?;
+            if shape != [m, n] {
+                return Err("C may not enlarge the output".into());
+            }
+            Some(idx)
+        }
+        _ => None,
+    };
+    let c_const = match c {
+        Some(Operand::Const(cc)) => {
+            let (shape, [_, idx]) =
+                broadcast(&[m, n], &cc.shape).ok_or("C does not broadcast to the output")?;
+            if shape != [m, n] {
+                return Err("C may not enlarge the output".into());
+            }
+            Some(
+                idx.iter()
+                    .map(|&i| beta * cc.data[i as usize])
+                    .collect::<Vec<_>>(),
+            )
+        }
+        _ => None,
+    };
+    let mut terms = Vec::with_capacity(m * n);
+    for o in 0..m * n {
+        let mut t: Vec<(u32, u32, f64)> = (0..k).map(|x| (0, (o * k + x) as u32, alpha)).collect();
+        if let Some(idx) = &c_index {
+            t.push((1, idx[o], beta));
+        }
+        terms.push(t);
+    }
+    let b_vec = c_const.unwrap_or_else(|| vec![0.0; m * n]);
+    Ok(Lowered::Nodes {
+        nodes: vec![
+            (
+                FloatOp::Mul { index: [ia, ib] },
+                vec![a.id, b.id],
+                vec![m * n * k],
+            ),
+            (FloatOp::SparseDot { terms, b: b_vec }, inputs, vec![m, n]),
+        ],
+        outputs: vec![1],
+    })
+}
+
+/// Gemm with an activation `B`.
+pub fn gemm(
+    l: &Lowering,
+    node: &NodeProto,
+    a: usize,
+    b: usize,
+    ops: &[Operand],
+) -> Result<Lowered, String> {
+    let a = Mat::new(l, a, attr_i(node, "transA", 0) != 0)?;
+    let b = Mat::new(l, b, attr_i(node, "transB", 0) != 0)?;
+    let (alpha, beta) = (
+        attr_f(node, "alpha", 1.0) as f64,
+        attr_f(node, "beta", 1.0) as f64,
+    );
+    product(l, a, b, ops.get(2), alpha, beta)
+}
+
+/// MatMul of two 2-D activations.
+pub fn matmul(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
+    product(
+        l,
+        Mat::new(l, a, false)?,
+        Mat::new(l, b, false)?,
+        None,
+        1.0,
+        0.0,
+    )
+}
