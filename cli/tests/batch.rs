@@ -68,6 +68,24 @@ fn inputs(tag: &str, n: usize, bad: bool) -> PathBuf {
     d
 }
 
+/// Starts `prove-batch` with one job in the background, output discarded.
+fn spawn_batch(ins: &Path, out: &Path) -> std::process::Child {
+    bin()
+        .args([
+            "prove-batch",
+            &s(model_dir()),
+            &s(ins),
+            "--out",
+            &s(out),
+            "--jobs",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn summary(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
 }
@@ -129,20 +147,7 @@ fn bad_input_is_named_and_others_are_proven() {
 fn killed_run_loses_nothing_and_rerun_completes() {
     let ins = inputs("kill", 12, true);
     let out = temp("kill-out");
-    let mut child = bin()
-        .args([
-            "prove-batch",
-            &s(model_dir()),
-            &s(&ins),
-            "--out",
-            &s(&out),
-            "--jobs",
-            "1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_batch(&ins, &out);
     let start = Instant::now();
     while proofs(&out).len() < 2 && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
@@ -177,23 +182,7 @@ fn killed_run_loses_nothing_and_rerun_completes() {
 fn concurrent_runs_do_not_corrupt_proofs() {
     let ins = inputs("conc", 6, false);
     let out = temp("conc-out");
-    let spawn = || {
-        bin()
-            .args([
-                "prove-batch",
-                &s(model_dir()),
-                &s(&ins),
-                "--out",
-                &s(&out),
-                "--jobs",
-                "1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let (mut a, mut b) = (spawn(), spawn());
+    let (mut a, mut b) = (spawn_batch(&ins, &out), spawn_batch(&ins, &out));
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());
     assert_eq!(proofs(&out).len(), 6);

@@ -539,11 +539,33 @@ fn sub(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> 
     add_like(l, ops, -1)
 }
 
+/// The first input, which must be an activation: its id and shape.
 fn single(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
     match ops.first() {
         Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
         _ => Err("the first input must be an activation".into()),
     }
+}
+
+/// Every input, which must all be activations (variadic ops: `op` names them in errors).
+fn all_acts(ops: &[Operand], op: &str) -> Result<Vec<usize>, String> {
+    ops.iter()
+        .map(|o| match o {
+            Operand::Act(a) => Ok(*a),
+            Operand::Const(_) => Err(format!("constant inputs to {op} are not supported")),
+        })
+        .collect()
+}
+
+/// The numpy broadcast of all the inputs' shapes.
+fn broadcast_all(l: &Lowering, ids: &[usize]) -> Result<Vec<usize>, String> {
+    let mut shape = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
+    for &i in &ids[1..] {
+        shape = broadcast(&shape, l.shape(i))
+            .ok_or("shapes do not broadcast")?
+            .0;
+    }
+    Ok(shape)
 }
 
 fn relu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {

@@ -3,18 +3,13 @@
 //! LeakyRelu as `α·x + (1-α)·relu(x)` (a proven ReLU, then a dot product).
 
 use super::index::{all_coords, axis, ravel, strides};
-use super::{attr_f, attr_i, attr_ints, Lowered, Lowering, Operand};
+use super::{
+    all_acts, attr_f, attr_i, attr_ints, broadcast_all, single, Lowered, Lowering, Operand,
+};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
 type Terms = Vec<Vec<(u32, u32, f64)>>;
-
-fn act(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
-    match ops.first() {
-        Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
-        _ => Err("the first input must be an activation".into()),
-    }
-}
 
 fn dot(x: Vec<usize>, shape: Vec<usize>, terms: Terms, b: Vec<f64>) -> Lowered {
     Lowered::Op(FloatOp::SparseDot { terms, b }, x, shape)
@@ -96,7 +91,7 @@ pub fn div(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
 
 /// Neg.
 pub fn neg(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let n: usize = xs.iter().product();
     Ok(dot(
         vec![x],
@@ -108,19 +103,8 @@ pub fn neg(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
 
 /// Sum of any number of activations (with broadcast).
 pub fn sum(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let ids: Vec<usize> = ops
-        .iter()
-        .map(|o| match o {
-            Operand::Act(a) => Ok(*a),
-            Operand::Const(_) => Err("constant inputs to Sum are not supported".to_string()),
-        })
-        .collect::<Result<_, _>>()?;
-    let mut shape = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
-    for &i in &ids[1..] {
-        shape = broadcast(&shape, l.shape(i))
-            .ok_or("shapes do not broadcast")?
-            .0;
-    }
+    let ids = all_acts(ops, "Sum")?;
+    let shape = broadcast_all(l, &ids)?;
     let n: usize = shape.iter().product();
     let mut terms: Terms = vec![Vec::new(); n];
     for (k, &i) in ids.iter().enumerate() {
@@ -134,7 +118,7 @@ pub fn sum(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
 
 /// BatchNormalization in inference mode: a per-channel affine map.
 pub fn batch_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let consts: Vec<_> = ops[1..]
         .iter()
         .map(|o| match o {
@@ -163,7 +147,7 @@ pub fn batch_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Low
 }
 
 fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let raw = match ops.get(1) {
         Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
         _ => attr_ints(node, "axes"),
@@ -249,7 +233,7 @@ fn leaky(l: &Lowering, x: usize, xs: Vec<usize>, alpha: Vec<f64>) -> Lowered {
 
 /// LeakyRelu.
 pub fn leaky_relu(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let alpha = attr_f(node, "alpha", 0.01) as f64;
     let n = xs.iter().product();
     Ok(leaky(l, x, xs, vec![alpha; n]))
@@ -257,7 +241,7 @@ pub fn leaky_relu(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Low
 
 /// PRelu with a constant slope (per channel or broadcast).
 pub fn prelu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let Some(Operand::Const(slope)) = ops.get(1) else {
         return Err("the slope must be a constant".into());
     };

@@ -4,7 +4,7 @@
 //! A window's maximum is a tree of pairwise maxima, one pair of float ops per level.
 
 use super::index::{all_coords, ravel, strides};
-use super::{attr_f, attr_i, attr_ints, Lowered, Lowering, Operand};
+use super::{all_acts, attr_f, attr_i, attr_ints, broadcast_all, Lowered, Lowering, Operand};
 use crate::graph::{broadcast, FloatOp};
 use std::collections::BTreeMap;
 use tract_onnx::pb::NodeProto;
@@ -134,23 +134,9 @@ fn extremum(
     })
 }
 
-fn acts(ops: &[Operand]) -> Result<Vec<usize>, String> {
-    ops.iter()
-        .map(|o| match o {
-            Operand::Act(a) => Ok(*a),
-            Operand::Const(_) => Err("constant inputs are not supported here".to_string()),
-        })
-        .collect()
-}
-
-fn variadic(l: &Lowering, ops: &[Operand], sign: f64) -> Result<Lowered, String> {
-    let ids = acts(ops)?;
-    let mut shape = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
-    for &i in &ids[1..] {
-        shape = broadcast(&shape, l.shape(i))
-            .ok_or("shapes do not broadcast")?
-            .0;
-    }
+fn variadic(l: &Lowering, ops: &[Operand], op: &str, sign: f64) -> Result<Lowered, String> {
+    let ids = all_acts(ops, op)?;
+    let shape = broadcast_all(l, &ids)?;
     let n: usize = shape.iter().product();
     let mut lists: Vec<Vec<Ref>> = vec![Vec::new(); n];
     for &i in &ids {
@@ -164,12 +150,12 @@ fn variadic(l: &Lowering, ops: &[Operand], sign: f64) -> Result<Lowered, String>
 
 /// Max of any number of activations.
 pub fn max(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    variadic(l, ops, 1.0)
+    variadic(l, ops, "Max", 1.0)
 }
 
 /// Min of any number of activations.
 pub fn min(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    variadic(l, ops, -1.0)
+    variadic(l, ops, "Min", -1.0)
 }
 
 /// MaxPool: padding never wins (it is −∞), so a window's maximum is over its inside values.

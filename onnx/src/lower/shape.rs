@@ -4,16 +4,9 @@
 //! edge as copies).
 
 use super::index::{all_coords, axis, ravel, strides};
-use super::{attr_f, attr_i, attr_ints, attr_s, Lowered, Lowering, Operand};
+use super::{all_acts, attr_f, attr_i, attr_ints, attr_s, single, Lowered, Lowering, Operand};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
-
-fn act(l: &Lowering, ops: &[Operand]) -> Result<(usize, Vec<usize>), String> {
-    match ops.first() {
-        Some(Operand::Act(a)) => Ok((*a, l.shape(*a).to_vec())),
-        _ => Err("the first input must be an activation".into()),
-    }
-}
 
 /// Integer values of a constant input, or of an attribute for older opsets.
 fn ints(node: &NodeProto, ops: &[Operand], input: usize, attr: &str) -> Option<Vec<i64>> {
@@ -39,7 +32,7 @@ fn gather_map(
 
 /// Transpose by `perm` (default: reversed axes).
 pub fn transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let perm: Vec<usize> = attr_ints(node, "perm").map_or_else(
         || (0..xs.len()).rev().collect(),
         |p| p.iter().map(|&a| a.max(0) as usize).collect(),
@@ -64,13 +57,7 @@ pub fn transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowe
 
 /// Concat along `axis`; every input must be an activation.
 pub fn concat(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let ids: Vec<usize> = ops
-        .iter()
-        .map(|o| match o {
-            Operand::Act(a) => Ok(*a),
-            Operand::Const(_) => Err("constant inputs to Concat are not supported".to_string()),
-        })
-        .collect::<Result<_, _>>()?;
+    let ids = all_acts(ops, "Concat")?;
     let first = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
     let ax = axis(attr_i(node, "axis", 0), first.len())?;
     let mut out = first.clone();
@@ -91,7 +78,7 @@ pub fn concat(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
 
 /// Squeeze the given axes (default: every axis of size 1).
 pub fn squeeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let axes = match ints(node, ops, 1, "axes") {
         Some(a) => a
             .iter()
@@ -110,7 +97,7 @@ pub fn squeeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowere
 
 /// Unsqueeze at the given axes.
 pub fn unsqueeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let raw = ints(node, ops, 1, "axes").ok_or("axes are required")?;
     let rank = xs.len() + raw.len();
     let mut axes = raw
@@ -127,7 +114,7 @@ pub fn unsqueeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowe
 
 /// Slice with starts, ends, axes and steps (inputs, or attributes before opset 10).
 pub fn slice(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let starts = ints(node, ops, 1, "starts").ok_or("starts are required")?;
     let ends = ints(node, ops, 2, "ends").ok_or("ends are required")?;
     let axes = ints(node, ops, 3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
@@ -160,7 +147,7 @@ pub fn slice(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered,
 
 /// Split along `axis` into the sizes given (or equal parts, one per output).
 pub fn split(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let ax = axis(attr_i(node, "axis", 0), xs.len())?;
     let parts = node.output.len().max(1);
     let sizes: Vec<usize> = match ints(node, ops, 1, "split") {
@@ -189,7 +176,7 @@ pub fn split(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered,
 
 /// Expand to a broadcast shape given as a constant.
 pub fn expand(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let Some(Operand::Const(shape)) = ops.get(1) else {
         return Err("the shape must be a constant (fixed at compile time)".into());
     };
@@ -201,7 +188,7 @@ pub fn expand(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
 
 /// Tile by constant repeats.
 pub fn tile(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let Some(Operand::Const(reps)) = ops.get(1) else {
         return Err("repeats must be a constant".into());
     };
@@ -220,7 +207,7 @@ pub fn tile(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Str
 
 /// Gather along `axis` with constant indices.
 pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let Some(Operand::Const(idx)) = ops.get(1) else {
         return Err("indices from an input (an embedding lookup) are not supported yet".into());
     };
@@ -260,7 +247,7 @@ pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
 /// Pad: constant mode as a dot product (the value is the bias of padded cells), reflect and
 /// edge modes as copies.
 pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (x, xs) = act(l, ops)?;
+    let (x, xs) = single(l, ops)?;
     let pads = ints(node, ops, 1, "pads").ok_or("pads are required")?;
     let n = xs.len();
     if pads.len() != 2 * n || pads.iter().any(|&p| p < 0) {
