@@ -12,7 +12,7 @@ use zkonnx::crates::onnx::{calibrate::argmax, load, reference::FloatReference};
 
 fn check(model: &str, dir: &std::path::Path, classifier: bool) {
     let loaded = load(&fixture(&format!("{model}/model.onnx"))).unwrap();
-    let tract = FloatReference::new(&loaded.proto, &loaded.graph).unwrap();
+    let tract = FloatReference::new(&loaded.proto, &loaded.graph, &[]).unwrap();
     let prover = zkonnx::load_prover(dir).unwrap();
     let verifier = zkonnx::load_verifier(dir).unwrap();
     for input in inputs(model, 10).iter().skip(3) {

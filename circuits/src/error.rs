@@ -14,6 +14,16 @@ pub enum EvalError {
         /// Inputs given.
         got: usize,
     },
+    /// A graph input the model was compiled for holds other values.
+    #[error(
+        "input '{name}' was fixed at compile time to {expected:?}; recompile for other values"
+    )]
+    FixedInput {
+        /// Input name.
+        name: String,
+        /// The compiled values.
+        expected: Vec<i64>,
+    },
     /// An input tensor has the wrong number of values.
     #[error("input '{name}' needs {expected} values (shape {shape:?}), got {got}")]
     InputLength {

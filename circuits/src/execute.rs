@@ -18,6 +18,7 @@ pub struct Trace {
 /// Quantizes float inputs at the model's input scales and checks count, lengths,
 /// finiteness and each value's calibrated domain.
 pub fn quantize_inputs(model: &Model, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i128>>, EvalError> {
+    let inputs = model.circuit_inputs(inputs)?;
     if inputs.len() != model.inputs.len() {
         return Err(EvalError::InputCount {
             expected: model.inputs.len(),

@@ -10,7 +10,7 @@ use crate::requant::Requant;
 use serde::{Deserialize, Serialize};
 
 /// Version of the compiled-model format; bump on any change to these structs.
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 2;
 
 /// Index of a tensor: graph inputs first, then node outputs in node order.
 pub type TensorId = usize;
@@ -39,6 +39,20 @@ impl InputSpec {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A graph input fixed at compile time from the calibration sample (an integer shape given
+/// as a graph input): the circuit was built for these values, so a later input must repeat
+/// them or leave the tensor out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedInput {
+    /// Position among the ONNX graph's inputs (initializers excluded).
+    pub position: usize,
+    /// Name in the ONNX graph.
+    pub name: String,
+    /// The values the model was compiled for.
+    pub values: Vec<i64>,
 }
 
 /// One node: an operator applied to earlier tensors.
@@ -76,6 +90,8 @@ pub struct Model {
     pub outputs: Vec<TensorId>,
     /// Whether the inputs are public (placed in the instance column before the outputs).
     pub public_input: bool,
+    /// Graph inputs fixed at compile time (not part of the circuit), by position.
+    pub fixed_inputs: Vec<FixedInput>,
 }
 
 impl Model {
@@ -133,15 +149,47 @@ impl Model {
     /// The function tables the model uses, each with its id (from 1) and rows.
     pub fn fn_tables(&self) -> Vec<FnTable> {
         let mut seen = std::collections::BTreeMap::new();
-        for node in &self.nodes {
-            if let Op::TableFn(t) = &node.op {
-                seen.entry(t.key()).or_insert_with(|| t.table_rows());
-            }
+        for (key, rows) in self.nodes.iter().filter_map(|n| n.op.table()) {
+            seen.entry(key).or_insert(rows);
         }
         seen.into_iter()
             .enumerate()
             .map(|(i, (k, rows))| (k, i as u32 + 1, rows))
             .collect()
+    }
+
+    /// The circuit's inputs from the ONNX graph's: a list with the fixed inputs (which must
+    /// hold the compiled values) loses them; a list without them is taken as it is.
+    pub fn circuit_inputs<'a>(
+        &self,
+        inputs: &'a [Vec<f64>],
+    ) -> Result<Vec<&'a Vec<f64>>, crate::EvalError> {
+        if self.fixed_inputs.is_empty() || inputs.len() == self.inputs.len() {
+            return Ok(inputs.iter().collect());
+        }
+        if inputs.len() != self.inputs.len() + self.fixed_inputs.len() {
+            return Err(crate::EvalError::InputCount {
+                expected: self.inputs.len(),
+                got: inputs.len(),
+            });
+        }
+        for f in &self.fixed_inputs {
+            let given = &inputs[f.position];
+            let same = given.len() == f.values.len()
+                && given.iter().zip(&f.values).all(|(&g, &v)| g == v as f64);
+            if !same {
+                return Err(crate::EvalError::FixedInput {
+                    name: f.name.clone(),
+                    expected: f.values.clone(),
+                });
+            }
+        }
+        Ok(inputs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.fixed_inputs.iter().any(|f| f.position == *i))
+            .map(|(_, v)| v)
+            .collect())
     }
 
     /// Every requantization in the model, with the name of the node (or input) it belongs to.

@@ -22,7 +22,7 @@ pub mod requant;
 pub use circuit::{CircuitParams, ModelCircuit};
 pub use error::{CircuitError, EvalError};
 pub use execute::{execute, Trace};
-pub use ir::{InputSpec, Model, Node, TensorId};
+pub use ir::{FixedInput, InputSpec, Model, Node, TensorId};
 pub use layout::{CostModel, LayoutPlan};
 
 /// The BN254 scalar field every circuit value lives in.

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
-use zkonnx_circuits::ops::{Elementwise, Gather, Linear, Op, Reshape, SparseDot, TableFn};
+use zkonnx_circuits::ops::{
+    Elementwise, Embedding, Gather, Linear, Op, Reshape, SparseDot, TableFn,
+};
 use zkonnx_circuits::requant::{Requant, MAX_BITS};
 use zkonnx_circuits::EvalError;
 
@@ -189,11 +191,23 @@ pub fn calibrate(
     samples: &[Vec<Vec<f64>>],
     opts: &CompileOptions,
 ) -> Result<(Model, CalibrationReport), OnnxError> {
-    check_samples(&loaded.graph, samples)?;
+    let fixed_model;
+    let loaded = if loaded.shape_inputs.is_empty() {
+        loaded
+    } else {
+        let mut l = loaded.clone();
+        l.fix_shape_inputs(samples.first().map_or(&[][..], Vec::as_slice))?;
+        fixed_model = l;
+        &fixed_model
+    };
+    let circuit_samples: Vec<Vec<Vec<f64>>> =
+        samples.iter().map(|s| loaded.circuit_sample(s)).collect();
+    check_samples(&loaded.graph, &circuit_samples)?;
     let mut graph = loaded.graph.clone();
     graph.fuse();
-    let ranges = measure(&graph, samples)?;
-    let model = quantize_graph(&graph, &ranges, opts)?;
+    let ranges = measure(&graph, &circuit_samples)?;
+    let mut model = quantize_graph(&graph, &ranges, opts)?;
+    model.fixed_inputs = loaded.fixed.clone();
     model.validate().map_err(OnnxError::Invalid)?;
     let report = evaluate(loaded, &graph, &model, samples, &ranges)?;
     Ok((model, report))
@@ -243,6 +257,7 @@ fn quantize_graph(
         nodes,
         outputs: graph.outputs.clone(),
         public_input: opts.public_input,
+        fixed_inputs: vec![],
     })
 }
 
@@ -399,13 +414,17 @@ fn quantize_op(
             ))
         }
         FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
-        FloatOp::Mul { index } => {
+        FloatOp::Mul { index, bias } => {
             let s_pre = s_in + in_scales[1];
             let s_out = want.min(s_pre);
             let rq = requant(s_pre - s_out, s_out)?;
+            let constant = bias
+                .iter()
+                .map(|&x| q(x, s_pre).map(|v| v as i64))
+                .collect::<Result<_, _>>()?;
             let op = Elementwise {
                 mul: vec![0, 0],
-                constant: vec![],
+                constant,
                 index: index.to_vec(),
                 requant: rq,
                 product: 1,
@@ -413,6 +432,30 @@ fn quantize_op(
             Ok((Op::Elementwise(op), s_out))
         }
         FloatOp::Fn { .. } => Err(err("table functions are quantized by quantize_table".into())),
+        FloatOp::Embed { table, dim } => {
+            let table = table
+                .iter()
+                .map(|&x| q(x, want).map(|v| v as i64))
+                .collect::<Result<Vec<_>, _>>()?;
+            let bits = bits_for(table.len() as i128).max(1);
+            if s_in > MAX_BITS || bits > MAX_BITS {
+                return Err(err(format!(
+                    "needs a {}-bit range, more than {MAX_BITS}",
+                    s_in.max(bits)
+                )));
+            }
+            let requant = Requant {
+                shift: s_in,
+                bits,
+                relu: false,
+            };
+            let op = Embedding {
+                dim: *dim,
+                table,
+                requant,
+            };
+            Ok((Op::Embedding(op), want))
+        }
         FloatOp::Gather { sources } if in_scales.iter().all(|&s| s == s_in) => Ok((
             Op::Gather(Gather {
                 sources: sources.clone(),
@@ -473,10 +516,11 @@ fn evaluate(
     samples: &[Vec<Vec<f64>>],
     ranges: &Ranges,
 ) -> Result<CalibrationReport, OnnxError> {
-    let (reference, tract_error) = match FloatReference::new(&loaded.proto, &loaded.graph) {
-        Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e.to_string())),
-    };
+    let (reference, tract_error) =
+        match FloatReference::new(&loaded.proto, &loaded.graph, &loaded.fixed) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
     let mut outputs: Vec<OutputError> = graph
         .output_names
         .iter()
@@ -490,7 +534,7 @@ fn evaluate(
         .collect();
     let mut lowering = 0.0f64;
     for s in samples {
-        let (ours, _) = graph.run(s);
+        let (ours, _) = graph.run(&loaded.circuit_sample(s));
         let float = match &reference {
             Some(r) => r.run(s)?,
             None => graph.outputs.iter().map(|&o| ours[o].clone()).collect(),

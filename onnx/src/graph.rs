@@ -29,10 +29,12 @@ pub enum FloatOp {
         /// Per input, the source index of each output value.
         index: [Vec<u32>; 2],
     },
-    /// `y = x_a · x_b` with broadcast index maps.
+    /// `y = x_a · x_b + c` with broadcast index maps.
     Mul {
         /// Per input, the source index of each output value.
         index: [Vec<u32>; 2],
+        /// Constant per output value (empty: zero).
+        bias: Vec<f64>,
     },
     /// `y = max(x, 0)`.
     Relu,
@@ -49,6 +51,13 @@ pub enum FloatOp {
     Fn {
         /// The function.
         kind: zkonnx_circuits::ops::FnKind,
+    },
+    /// `y[i, j] = table[idx_i, j]`: a constant table indexed by an activation.
+    Embed {
+        /// The table, row-major `V × dim`.
+        table: Vec<f64>,
+        /// Values per table row.
+        dim: usize,
     },
     /// `y[j] = inputs[k][i]` for the source `(k, i)` of output `j`.
     Gather {
@@ -213,15 +222,27 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
                     .sum::<f64>()
             })
             .collect(),
+        // An index that is not a row of the table gives NaN, which calibration refuses.
+        FloatOp::Embed { table, dim } => ins[0]
+            .iter()
+            .flat_map(|&i| {
+                let row = (i >= 0.0 && i.fract() == 0.0 && (i as usize) * dim < table.len())
+                    .then_some(i as usize);
+                (0..*dim).map(move |j| row.map_or(f64::NAN, |r| table[r * dim + j]))
+            })
+            .collect(),
         FloatOp::Gather { sources } => sources
             .iter()
             .map(|&(k, i)| ins[k as usize][i as usize])
             .collect(),
         FloatOp::Fn { kind } => ins[0].iter().map(|&x| kind.eval_checked(x)).collect(),
-        FloatOp::Mul { index } => index[0]
+        FloatOp::Mul { index, bias } => index[0]
             .iter()
             .zip(&index[1])
-            .map(|(&a, &b)| ins[0][a as usize] * ins[1][b as usize])
+            .enumerate()
+            .map(|(j, (&a, &b))| {
+                ins[0][a as usize] * ins[1][b as usize] + bias.get(j).copied().unwrap_or(0.0)
+            })
             .collect(),
     }
 }

@@ -2,11 +2,12 @@
 
 use crate::error::OnnxError;
 use crate::graph::FloatGraph;
-use crate::lower::lower;
+use crate::lower::{declared_shape, graph_inputs, lower, lower_with, shape_inputs};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::Framework;
+use zkonnx_circuits::ir::FixedInput;
 
 /// A loaded model.
 #[derive(Clone, Debug)]
@@ -17,8 +18,64 @@ pub struct LoadedModel {
     pub hash: String,
     /// The decoded protobuf.
     pub proto: ModelProto,
-    /// The lowered float graph (before fusion).
+    /// The lowered float graph (before fusion). Empty while `shape_inputs` are not fixed:
+    /// see [`LoadedModel::fix_shape_inputs`].
     pub graph: FloatGraph,
+    /// Integer graph inputs read only as shapes (position among the graph inputs, name).
+    pub shape_inputs: Vec<(usize, String)>,
+    /// The values the shape inputs were fixed to.
+    pub fixed: Vec<FixedInput>,
+}
+
+impl LoadedModel {
+    /// Fixes the shape inputs to their values in `sample` (one value list per graph input)
+    /// and lowers the graph; a model without shape inputs is left as it is.
+    pub fn fix_shape_inputs(&mut self, sample: &[Vec<f64>]) -> Result<(), OnnxError> {
+        if self.shape_inputs.is_empty() || !self.fixed.is_empty() {
+            return Ok(());
+        }
+        let inputs = graph_inputs(&self.proto);
+        let mut values = Vec::new();
+        for (pos, name) in &self.shape_inputs {
+            let data = sample.get(*pos).ok_or_else(|| {
+                OnnxError::Invalid(format!(
+                    "the sample has no value for the shape input '{name}'"
+                ))
+            })?;
+            if data.iter().any(|v| v.fract() != 0.0 || !v.is_finite()) {
+                return Err(OnnxError::Invalid(format!(
+                    "the shape input '{name}' must hold integers"
+                )));
+            }
+            let declared = inputs
+                .get(*pos)
+                .map(|v| declared_shape(v))
+                .unwrap_or_default();
+            let shape = if declared.iter().product::<usize>() == data.len() {
+                declared
+            } else {
+                vec![data.len()]
+            };
+            values.push((name.clone(), shape, data.clone()));
+            self.fixed.push(FixedInput {
+                position: *pos,
+                name: name.clone(),
+                values: data.iter().map(|&v| v as i64).collect(),
+            });
+        }
+        self.graph = lower_with(&self.proto, &values)?;
+        Ok(())
+    }
+
+    /// Drops the fixed shape inputs from a sample (one value list per graph input).
+    pub fn circuit_sample(&self, sample: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        sample
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.fixed.iter().any(|f| f.position == *i))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
 }
 
 /// Reads, decodes and lowers an ONNX file.
@@ -52,12 +109,19 @@ pub fn load_bytes(bytes: Vec<u8>, name: &str) -> Result<LoadedModel, OnnxError> 
             reason: "it holds no graph".into(),
         });
     }
-    let graph = lower(&proto)?;
+    let shape_inputs = shape_inputs(&proto);
+    let graph = if shape_inputs.is_empty() {
+        lower(&proto)?
+    } else {
+        FloatGraph::default()
+    };
     let hash = hex::encode(Sha256::digest(&bytes));
     Ok(LoadedModel {
         bytes,
         hash,
         proto,
         graph,
+        shape_inputs,
+        fixed: vec![],
     })
 }

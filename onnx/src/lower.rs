@@ -8,6 +8,7 @@ mod affine;
 mod compare;
 mod index;
 mod matmul;
+mod norm;
 mod shape;
 mod table;
 mod window;
@@ -101,6 +102,10 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Softsign", table::table_fn),
     ("Sqrt", table::table_fn),
     ("HardSigmoid", table::table_fn),
+    ("Sign", table::table_fn),
+    ("Shrink", table::table_fn),
+    ("Pow", table::pow),
+    ("InstanceNormalization", norm::instance_norm),
     ("Softmax", compare::softmax_op),
     ("LogSoftmax", compare::log_softmax),
 ];
@@ -165,8 +170,84 @@ impl Lowering {
     }
 }
 
+/// A graph input whose values are fixed at compile time: name, shape, values.
+pub type FixedValues = (String, Vec<usize>, Vec<f64>);
+
+/// Where an op reads a shape-like parameter (sizes, repeats, axes, pads) from an input:
+/// op type and the input positions.
+const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
+    ("Expand", &[1]),
+    ("Reshape", &[1]),
+    ("Tile", &[1]),
+    ("Slice", &[1, 2, 3, 4]),
+    ("Split", &[1]),
+    ("Squeeze", &[1]),
+    ("Unsqueeze", &[1]),
+    ("Pad", &[1, 2]),
+    ("ReduceSum", &[1]),
+    ("ReduceMean", &[1]),
+];
+
+/// Integer graph inputs that the graph reads only as shape-like parameters (an `Expand`'s
+/// shape, a `Tile`'s repeats, …), with their positions among the graph's inputs. A circuit
+/// has fixed shapes, so these are fixed at compile time from the calibration sample.
+pub fn shape_inputs(proto: &ModelProto) -> Vec<(usize, String)> {
+    let Some(g) = proto.graph.as_ref() else {
+        return vec![];
+    };
+    let is_param = |name: &str| {
+        let mut uses = g.node.iter().flat_map(|n| {
+            n.input
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| *i == name)
+                .map(|(k, _)| {
+                    PARAMETER_SLOTS
+                        .iter()
+                        .any(|(t, slots)| *t == n.op_type && slots.contains(&k))
+                })
+        });
+        let first = uses.next();
+        first == Some(true) && uses.all(|u| u)
+    };
+    graph_inputs(proto)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, v)| is_integer(v) && is_param(&v.name))
+        .map(|(i, v)| (i, v.name.clone()))
+        .collect()
+}
+
+/// The graph's inputs that are not initializers, in order.
+pub fn graph_inputs(proto: &ModelProto) -> Vec<&ValueInfoProto> {
+    let Some(g) = proto.graph.as_ref() else {
+        return vec![];
+    };
+    g.input
+        .iter()
+        .filter(|i| !g.initializer.iter().any(|t| t.name == i.name))
+        .collect()
+}
+
+fn elem_type(v: &ValueInfoProto) -> Option<i32> {
+    match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(TypeValue::TensorType(t)) => Some(t.elem_type),
+        _ => None,
+    }
+}
+
+/// True for an integer (or boolean) tensor input.
+pub fn is_integer(v: &ValueInfoProto) -> bool {
+    matches!(elem_type(v), Some(2..=7 | 9 | 12 | 13))
+}
+
 /// Lowers a decoded ONNX model to the float graph.
 pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
+    lower_with(proto, &[])
+}
+
+/// Lowers a decoded ONNX model, with some graph inputs fixed to constants.
+pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGraph, OnnxError> {
     let g = proto
         .graph
         .as_ref()
@@ -185,6 +266,13 @@ pub fn lower(proto: &ModelProto) -> Result<FloatGraph, OnnxError> {
     for t in &g.initializer {
         l.consts
             .insert(t.name.clone(), load_const(t).map_err(OnnxError::Invalid)?);
+    }
+    for (name, shape, data) in fixed {
+        let c = Const {
+            shape: shape.clone(),
+            data: data.clone(),
+        };
+        l.consts.insert(name.clone(), c);
     }
     for input in g.input.iter().filter(|i| !l.consts.contains_key(&i.name)) {
         let shape = input_shape(input).map_err(OnnxError::Invalid)?;
@@ -324,26 +412,31 @@ fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
     let Some(TypeValue::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err(format!("input '{}' is not a tensor", v.name));
     };
-    // FLOAT and DOUBLE inputs are quantized alike; integer inputs (shapes, indices) are not
-    // supported yet.
-    if t.elem_type != 1 && t.elem_type != 11 {
+    // Float and integer inputs are quantized alike (integers are exact at every scale).
+    if !matches!(t.elem_type, 1 | 10 | 11 | 16) && !is_integer(v) {
         return Err(format!(
-            "input '{}' is not a float tensor (type {})",
+            "input '{}' is not a numeric tensor (type {})",
             v.name, t.elem_type
         ));
     }
-    let dims = t
-        .shape
+    Ok(declared_shape(v))
+}
+
+/// The dims an input declares (unknown dims as 1).
+pub fn declared_shape(v: &ValueInfoProto) -> Vec<usize> {
+    let Some(TypeValue::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return vec![];
+    };
+    t.shape
         .as_ref()
         .map(|s| s.dim.as_slice())
-        .unwrap_or_default();
-    Ok(dims
+        .unwrap_or_default()
         .iter()
         .map(|d| match d.value {
             Some(DimValue::DimValue(n)) if n > 0 => n as usize,
             _ => 1,
         })
-        .collect())
+        .collect()
 }
 
 fn load_const(t: &TensorProto) -> Result<Const, String> {

@@ -2,43 +2,74 @@
 
 use crate::error::OnnxError;
 use crate::graph::FloatGraph;
+use crate::lower::{graph_inputs, is_integer};
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
+use zkonnx_circuits::ir::FixedInput;
 
-/// A tract plan for the model, ready to run on float inputs.
+/// A tract plan for the model, ready to run on its inputs (integer inputs as i64).
 pub struct FloatReference {
     plan: std::sync::Arc<TypedSimplePlan>,
-    shapes: Vec<Vec<usize>>,
+    /// Per graph input: shape, and whether it is an integer tensor.
+    inputs: Vec<(Vec<usize>, bool)>,
 }
 
 impl FloatReference {
-    /// Builds the tract plan with the input shapes the lowering fixed.
-    pub fn new(proto: &ModelProto, graph: &FloatGraph) -> Result<Self, OnnxError> {
+    /// Builds the tract plan with the input shapes the lowering fixed; fixed inputs are
+    /// given to tract as constants.
+    pub fn new(
+        proto: &ModelProto,
+        graph: &FloatGraph,
+        fixed: &[FixedInput],
+    ) -> Result<Self, OnnxError> {
         let t = |e: TractError| OnnxError::Tract(format!("{e:#}"));
         let mut model = tract_onnx::onnx().model_for_proto_model(proto).map_err(t)?;
-        let shapes: Vec<Vec<usize>> = graph.inputs.iter().map(|(_, s)| s.clone()).collect();
-        for (i, shape) in shapes.iter().enumerate() {
-            model = model
-                .with_input_fact(i, f32::fact(shape).into())
-                .map_err(t)?;
+        let mut shapes = graph.inputs.iter().map(|(_, s)| s.clone());
+        let mut inputs = Vec::new();
+        for (i, v) in graph_inputs(proto).into_iter().enumerate() {
+            let int = is_integer(v);
+            let fact: InferenceFact = if let Some(f) = fixed.iter().find(|f| f.position == i) {
+                inputs.push((vec![f.values.len()], true));
+                tract_ndarray::Array1::from(f.values.clone())
+                    .into_tensor()
+                    .into()
+            } else {
+                let shape = shapes.next().unwrap_or_default();
+                inputs.push((shape.clone(), int));
+                if int {
+                    i64::fact(&shape).into()
+                } else {
+                    f32::fact(&shape).into()
+                }
+            };
+            model = model.with_input_fact(i, fact).map_err(t)?;
         }
         let plan = model
             .into_optimized()
             .map_err(t)?
             .into_runnable()
             .map_err(t)?;
-        Ok(Self { plan, shapes })
+        Ok(Self { plan, inputs })
     }
 
     /// Runs the model; returns each output flattened.
     pub fn run(&self, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, OnnxError> {
         let t = |e: TractError| OnnxError::Tract(format!("{e:#}"));
         let mut values = TVec::new();
-        for (shape, data) in self.shapes.iter().zip(inputs) {
-            let data: Vec<f32> = data.iter().map(|&v| v as f32).collect();
-            let tensor = tract_ndarray::ArrayD::from_shape_vec(shape.as_slice(), data)
-                .map_err(|e| OnnxError::Tract(e.to_string()))?;
-            values.push(tensor.into_tensor().into_tvalue());
+        let shape_err = |e: tract_ndarray::ShapeError| OnnxError::Tract(e.to_string());
+        for ((shape, int), data) in self.inputs.iter().zip(inputs) {
+            let tensor = if *int {
+                let data: Vec<i64> = data.iter().map(|&v| v as i64).collect();
+                tract_ndarray::ArrayD::from_shape_vec(shape.as_slice(), data)
+                    .map_err(shape_err)?
+                    .into_tensor()
+            } else {
+                let data: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+                tract_ndarray::ArrayD::from_shape_vec(shape.as_slice(), data)
+                    .map_err(shape_err)?
+                    .into_tensor()
+            };
+            values.push(tensor.into_tvalue());
         }
         let outputs = self.plan.run(values).map_err(t)?;
         outputs

@@ -7,7 +7,6 @@ use crate::ir::{InputSpec, Node, MODEL_VERSION};
 use crate::layout::plan;
 use crate::ops::{Elementwise, Linear, Op};
 use crate::requant::Requant;
-use halo2_proofs::dev::MockProver;
 
 /// input[5] → Linear 5→3 (+ReLU) → Add constant → output.
 fn model(public_input: bool) -> Model {
@@ -61,24 +60,11 @@ fn model(public_input: bool) -> Model {
         ],
         outputs: vec![2],
         public_input,
+        fixed_inputs: vec![],
     }
 }
 
-fn run(
-    model: &Model,
-    x: Vec<i128>,
-    tweak: impl FnOnce(&mut Trace, &mut Vec<Fr>),
-) -> Result<(), String> {
-    model.validate().map_err(|e| e.to_string())?;
-    let plan = plan(model).map_err(|e| e.to_string())?;
-    let mut trace = execute(model, vec![x]).map_err(|e| e.to_string())?;
-    let mut inst = trace.instances(model);
-    tweak(&mut trace, &mut inst);
-    let circuit =
-        ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
-    let prover = MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
-    prover.verify().map_err(|e| format!("{e:?}"))
-}
+use crate::ops::test_support::run_model as run;
 
 #[test]
 fn honest_model_verifies_and_is_small() {
@@ -175,6 +161,7 @@ fn sparse_model() -> Model {
         ],
         outputs: vec![2],
         public_input: false,
+        fixed_inputs: vec![],
     }
 }
 
@@ -225,6 +212,7 @@ fn table_function_model_verifies_and_binds_outputs() {
         }],
         outputs: vec![1],
         public_input: false,
+        fixed_inputs: vec![],
     };
     run(&m, vec![-40, 3, 100], |_, _| {}).unwrap();
     assert!(run(&m, vec![-40, 3, 100], |_, inst| inst[2] += Fr::from(1u64)).is_err());
@@ -263,6 +251,7 @@ fn product_of_activations_verifies_and_binds_outputs() {
         }],
         outputs: vec![1],
         public_input: false,
+        fixed_inputs: vec![],
     };
     run(&m, vec![9, -4, 30], |_, _| {}).unwrap();
     let out = &execute(&m, vec![vec![9, -4, 30]]).unwrap().tensors[1];

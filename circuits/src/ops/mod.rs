@@ -5,6 +5,7 @@
 //! maps op types onto these (see `zkonnx-onnx`'s `lower` module).
 
 pub mod elementwise;
+pub mod embedding;
 pub mod gather;
 pub mod linear;
 pub mod reshape;
@@ -23,11 +24,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use elementwise::Elementwise;
+pub use embedding::Embedding;
 pub use gather::Gather;
 pub use linear::Linear;
 pub use reshape::Reshape;
 pub use sparse_dot::SparseDot;
-pub use table_fn::{FnKind, TableFn, TableKey};
+pub use table_fn::{FnKind, TableFn};
 
 /// A lowered operator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +46,17 @@ pub enum Op {
     Gather(Gather),
     /// A nonlinear function by table lookup (Sigmoid, Tanh, Exp, …).
     TableFn(TableFn),
+    /// A constant table indexed by an activation (Gather with input indices).
+    Embedding(Embedding),
+}
+
+/// Identifies one block of the function-table chip.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableKey {
+    /// A function table: the function, domain bits, input scale and output scale.
+    Fn(FnKind, u32, u32, u32),
+    /// An explicit table of values indexed from 0.
+    Values(Vec<i64>),
 }
 
 /// Where an operator lays out its rows: the region, the chips, and the next free row.
@@ -135,6 +148,7 @@ impl Op {
             Op::SparseDot(op) => op.check(inputs, out),
             Op::Gather(op) => op.check(inputs, out),
             Op::TableFn(op) => op.check(inputs, out),
+            Op::Embedding(op) => op.check(inputs, out),
         }
     }
 
@@ -145,6 +159,7 @@ impl Op {
             Op::Elementwise(op) => Some(op.requant),
             Op::SparseDot(op) => Some(op.requant),
             Op::TableFn(op) => Some(op.requant),
+            Op::Embedding(op) => Some(op.requant),
             Op::Reshape(_) | Op::Gather(_) => None,
         }
     }
@@ -158,6 +173,7 @@ impl Op {
             Op::SparseDot(op) => op.reference(node, inputs),
             Op::Gather(op) => op.reference(inputs),
             Op::TableFn(op) => op.reference(node, inputs),
+            Op::Embedding(op) => op.reference(node, inputs),
         }
     }
 
@@ -169,6 +185,7 @@ impl Op {
             Op::Elementwise(op) => (0..op.out_len_of(input_len)).for_each(|_| rows.requant()),
             Op::SparseDot(op) => op.count_rows(lanes, rows),
             Op::TableFn(op) => op.count_rows(input_len, rows),
+            Op::Embedding(op) => op.count_rows(input_len, rows),
             Op::Reshape(_) | Op::Gather(_) => {}
         }
     }
@@ -191,6 +208,19 @@ impl Op {
                 let tag = *ctx.fn_tags.get(&op.key()).ok_or(Error::Synthesis)?;
                 op.layout(ctx, node, tag, inputs, values)
             }
+            Op::Embedding(op) => {
+                let tag = *ctx.fn_tags.get(&op.key()).ok_or(Error::Synthesis)?;
+                op.layout(ctx, node, tag, inputs, values)
+            }
+        }
+    }
+
+    /// The lookup table the op reads, with its rows.
+    pub fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {
+        match self {
+            Op::TableFn(op) => Some((op.key(), op.table_rows())),
+            Op::Embedding(op) => Some((op.key(), op.table_rows())),
+            _ => None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Nonlinear elementwise functions by table lookup: Sigmoid, Tanh, Exp, Softplus, Elu, Selu,
-//! Erf, Gelu, Softsign, Sqrt, HardSigmoid.
+//! Erf, Gelu, Softsign, Sqrt, HardSigmoid, Sign, Shrink, Pow by a constant, 1/√x.
 //!
 //! Layout per value: a requant row that brings `x` to the table's input scale and proves it
 //! inside the table's domain `[-2^bits, 2^bits)`, then a function-table row whose input is
@@ -9,7 +9,7 @@
 //! Soundness: the requant chip bounds and fixes the table input; the table fixes the output
 //! (see the function-table chip).
 
-use super::{synth, LayoutCtx, RowCounter};
+use super::{synth, LayoutCtx, RowCounter, TableKey};
 use crate::chips::requant::RequantRow;
 use crate::error::EvalError;
 use crate::fixed_point::{dequantize, quantize};
@@ -47,6 +47,14 @@ pub enum FnKind {
     Reciprocal,
     /// ln x (inputs must be > 0)
     Ln,
+    /// −1, 0 or 1
+    Sign,
+    /// x − β above λ, x + β below −λ, 0 between; λ and β in thousandths
+    Shrink(i64, i64),
+    /// x^p, p in thousandths (negative x needs an integer p)
+    Pow(i64),
+    /// 1/√x (inputs must be > 0)
+    Rsqrt,
 }
 
 /// erf: its Maclaurin series for |x| < 3, Abramowitz–Stegun 7.1.26 beyond (error < 2e-7).
@@ -73,6 +81,8 @@ impl FnKind {
             FnKind::Sqrt => x < 0.0,
             FnKind::Ln => x <= 0.0,
             FnKind::Reciprocal => x == 0.0,
+            FnKind::Rsqrt => x <= 0.0,
+            FnKind::Pow(p) => (x < 0.0 && p % 1000 != 0) || (x == 0.0 && *p < 0),
             _ => false,
         };
         if outside {
@@ -107,6 +117,21 @@ impl FnKind {
             FnKind::Reciprocal => 1.0 / x,
             FnKind::Ln if x <= 0.0 => 0.0,
             FnKind::Ln => x.ln(),
+            FnKind::Sign if x == 0.0 => 0.0,
+            FnKind::Sign => x.signum(),
+            FnKind::Shrink(l, b) if x > k(l) => x - k(b),
+            FnKind::Shrink(l, b) if x < -k(l) => x + k(b),
+            FnKind::Shrink(..) => 0.0,
+            FnKind::Pow(p) => {
+                let y = x.powf(k(p));
+                if y.is_finite() {
+                    y
+                } else {
+                    0.0
+                }
+            }
+            FnKind::Rsqrt if x <= 0.0 => 0.0,
+            FnKind::Rsqrt => 1.0 / x.sqrt(),
         }
     }
 }
@@ -127,13 +152,10 @@ pub struct TableFn {
     pub out_scale: u32,
 }
 
-/// Identifies one table block: function, domain and scales.
-pub type TableKey = (FnKind, u32, u32, u32);
-
 impl TableFn {
     /// The table this op looks up in.
     pub fn key(&self) -> TableKey {
-        (self.kind, self.requant.bits, self.in_scale, self.out_scale)
+        TableKey::Fn(self.kind, self.requant.bits, self.in_scale, self.out_scale)
     }
 
     /// The table's `(x, y)` rows.

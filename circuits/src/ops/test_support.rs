@@ -112,3 +112,22 @@ impl Circuit<Fr> for ChipCircuit {
         )
     }
 }
+
+/// Runs a one-input model through MockProver with an honest trace that `tweak` may alter
+/// (the witness) together with the instances.
+pub fn run_model(
+    model: &crate::Model,
+    x: Vec<i128>,
+    tweak: impl FnOnce(&mut crate::execute::Trace, &mut Vec<Fr>),
+) -> Result<(), String> {
+    use std::sync::Arc;
+    model.validate().map_err(|e| e.to_string())?;
+    let plan = crate::layout::plan(model).map_err(|e| e.to_string())?;
+    let mut trace = crate::execute::execute(model, vec![x]).map_err(|e| e.to_string())?;
+    let mut inst = trace.instances(model);
+    tweak(&mut trace, &mut inst);
+    let circuit =
+        crate::ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
+    let prover = MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
+    prover.verify().map_err(|e| format!("{e:?}"))
+}

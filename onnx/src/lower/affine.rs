@@ -42,7 +42,14 @@ fn scale_by_const(l: &Lowering, ops: &[Operand], invert: bool) -> Result<Lowered
 /// The product of two activations, with broadcast.
 fn product(l: &Lowering, a: usize, b: usize) -> Result<(FloatOp, Vec<usize>, Vec<usize>), String> {
     let (shape, index) = broadcast(l.shape(a), l.shape(b)).ok_or("shapes do not broadcast")?;
-    Ok((FloatOp::Mul { index }, vec![a, b], shape))
+    Ok((
+        FloatOp::Mul {
+            index,
+            bias: vec![],
+        },
+        vec![a, b],
+        shape,
+    ))
 }
 
 /// Mul by a constant, or of two activations.
@@ -70,7 +77,14 @@ fn divide(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
                 vec![b],
                 bs,
             ),
-            (FloatOp::Mul { index }, vec![a, recip], shape),
+            (
+                FloatOp::Mul {
+                    index,
+                    bias: vec![],
+                },
+                vec![a, recip],
+                shape,
+            ),
         ],
         outputs: vec![1],
     })

@@ -429,6 +429,7 @@ pub fn softmax(
         all.push((
             FloatOp::Mul {
                 index: [(0..n as u32).collect(), g_index],
+                bias: vec![],
             },
             vec![e_id, r_id],
             vec![n],

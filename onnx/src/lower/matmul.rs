@@ -105,7 +105,10 @@ fn product(
     Ok(Lowered::Nodes {
         nodes: vec![
             (
-                FloatOp::Mul { index: [ia, ib] },
+                FloatOp::Mul {
+                    index: [ia, ib],
+                    bias: vec![],
+                },
                 vec![a.id, b.id],
                 vec![m * n * k],
             ),

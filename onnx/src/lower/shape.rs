@@ -4,7 +4,9 @@
 //! edge as copies).
 
 use super::index::{all_coords, axis, ravel, strides};
-use super::{all_acts, attr_f, attr_i, attr_ints, attr_s, single, Lowered, Lowering, Operand};
+use super::{
+    all_acts, attr_f, attr_i, attr_ints, attr_s, single, Const, Lowered, Lowering, Operand,
+};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
@@ -207,9 +209,12 @@ pub fn tile(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Str
 
 /// Gather along `axis` with constant indices.
 pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let [Operand::Const(table), Operand::Act(idx)] = ops {
+        return embedding(l, node, table, *idx);
+    }
     let (x, xs) = single(l, ops)?;
     let Some(Operand::Const(idx)) = ops.get(1) else {
-        return Err("indices from an input (an embedding lookup) are not supported yet".into());
+        return Err("the indices of an activation must be constants".into());
     };
     let ax = axis(attr_i(node, "axis", 0), xs.len())?;
     let d = xs[ax] as i64;
@@ -242,6 +247,26 @@ pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
             .chain(o[ax + r..].iter().copied())
             .collect()
     }))
+}
+
+/// Gather of a constant table along axis 0 by indices from an activation: an embedding
+/// lookup, proven against the table.
+fn embedding(l: &Lowering, node: &NodeProto, table: &Const, idx: usize) -> Result<Lowered, String> {
+    if table.shape.is_empty() || axis(attr_i(node, "axis", 0), table.shape.len())? != 0 {
+        return Err("indices from an activation are supported along axis 0 only".into());
+    }
+    let dim: usize = table.shape[1..].iter().product();
+    let out: Vec<usize> = l
+        .shape(idx)
+        .iter()
+        .chain(&table.shape[1..])
+        .copied()
+        .collect();
+    let op = FloatOp::Embed {
+        table: table.data.clone(),
+        dim,
+    };
+    Ok(Lowered::Op(op, vec![idx], out))
 }
 
 /// Pad: constant mode as a dot product (the value is the bias of padded cells), reflect and
