@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks beyond criterion: peak memory (max RSS) and CLI wall time of each step on the
-# example models, beside the cost model's predicted prove time. Prints a Markdown table.
+# example models and the model zoo, beside the cost model's predicted prove time, and each
+# prove time as a ratio of the MLP's measured in the same run. Prints a Markdown table.
 #   bash scripts/bench.sh            (criterion: cargo bench --bench pipeline)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +18,10 @@ measure() { # command...: prints "wall_s max_rss_MiB"
   awk -v a="$t0" -v b="$t1" '{printf "%.3f %.1f", b - a, $1/1024}' "$tmp/time"
 }
 
-echo "| model | k | advice cols | predicted prove (s) | CLI compile s / MiB | CLI setup s / MiB | CLI prove s / MiB | CLI verify s / MiB | proof bytes |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for model in digits_mlp linreg; do
+echo "| model | k | advice cols | predicted prove (s) | CLI compile s / MiB | CLI setup s / MiB | CLI prove s / MiB | prove ÷ MLP prove | CLI verify s / MiB | proof bytes |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+base=""
+for model in ${MODELS:-digits_mlp linreg digits_cnn lenet5 sigmoid_mlp attention}; do
   d="$tmp/$model"
   samples=(fixtures/$model/input_{0..4}.json)
   c=$(measure $bin compile fixtures/$model/model.onnx --sample "${samples[@]}" --out "$d")
@@ -28,5 +30,8 @@ for model in digits_mlp linreg; do
   v=$(measure $bin verify "$d" "$d/proof.json")
   read -r k adv pred < <(python3 -c "import json;s=json.load(open('$d/settings.json'))['layout'];print(s['k'],s['advice_columns'],round(s['predicted_prove_s'],3))")
   bytes=$(python3 -c "import json;print((len(json.load(open('$d/proof.json'))['proof'])-2)//2)")
-  echo "| $model | $k | $adv | $pred | ${c/ / \/ } | ${s/ / \/ } | ${p/ / \/ } | ${v/ / \/ } | $bytes |"
+  wall=${p%% *}
+  base=${base:-$wall}
+  ratio=$(awk -v a="$wall" -v b="$base" 'BEGIN{printf "%.2f", a / b}')
+  echo "| $model | $k | $adv | $pred | ${c/ / \/ } | ${s/ / \/ } | ${p/ / \/ } | $ratio | ${v/ / \/ } | $bytes |"
 done

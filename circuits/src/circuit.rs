@@ -12,6 +12,7 @@
 
 use crate::chips::dot::DotConfig;
 use crate::chips::fn_table::FnTableConfig;
+use crate::chips::freivalds::{FreivaldsConfig, FreivaldsJob};
 use crate::chips::range_table::RangeTableConfig;
 use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
 use crate::execute::Trace;
@@ -38,6 +39,9 @@ pub struct CircuitParams {
     /// Whether the requant chip multiplies its two inputs (Mul of two activations).
     #[serde(default)]
     pub products: bool,
+    /// Whether the Freivalds chip is present (MatMul of two activations).
+    #[serde(default)]
+    pub freivalds: bool,
 }
 
 /// Columns and chips of the model circuit.
@@ -47,6 +51,7 @@ pub struct ModelConfig {
     requant: RequantConfig,
     table: RangeTableConfig,
     fn_table: Option<FnTableConfig>,
+    freivalds: Option<FreivaldsConfig>,
     instance: Column<Instance>,
 }
 
@@ -86,7 +91,7 @@ impl ModelCircuit {
         &self,
         config: &ModelConfig,
         region: &mut Region<'_, Fr>,
-    ) -> Result<Vec<Cell>, Error> {
+    ) -> Result<(Vec<Cell>, Vec<FreivaldsJob>), Error> {
         let model = &*self.model;
         let trace = self.trace.as_deref();
         let tags = model
@@ -97,6 +102,8 @@ impl ModelCircuit {
         let mut ctx = LayoutCtx {
             fn_table: config.fn_table.as_ref(),
             fn_tags: &tags,
+            freivalds: config.freivalds.as_ref(),
+            freivalds_jobs: Vec::new(),
             region,
             dot: &config.dot,
             requant: &config.requant,
@@ -138,7 +145,7 @@ impl ModelCircuit {
             return Err(Error::Synthesis);
         }
         public.extend(model.outputs.iter().flat_map(|&o| cells[o].iter().copied()));
-        Ok(public)
+        Ok((public, ctx.freivalds_jobs))
     }
 }
 
@@ -186,11 +193,15 @@ impl Circuit<Fr> for ModelCircuit {
         let fn_table = params
             .fn_table
             .then(|| FnTableConfig::configure(meta, advice[0], advice[1]));
+        let freivalds = params
+            .freivalds
+            .then(|| FreivaldsConfig::configure(meta, advice[0]));
         ModelConfig {
             dot,
             requant,
             table,
             fn_table,
+            freivalds,
             instance,
         }
     }
@@ -203,6 +214,7 @@ impl Circuit<Fr> for ModelCircuit {
                 limb_bits: 8,
                 fn_table: false,
                 products: false,
+                freivalds: false,
             },
         )
     }
@@ -222,10 +234,26 @@ impl Circuit<Fr> for ModelCircuit {
                 .collect();
             fn_table.load(&mut layouter, &entries)?;
         }
-        let public =
+        let (public, jobs) =
             layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
         for (row, cell) in public.into_iter().enumerate() {
             layouter.constrain_instance(cell, config.instance, row);
+        }
+        if let Some(chip) = &config.freivalds {
+            // Everything above is committed before the challenge is drawn. The second-phase
+            // region uses only the chip's own columns, so it starts at row 0 and its offsets
+            // are the absolute rows the first phase recorded.
+            layouter.next_phase();
+            let r = layouter.get_challenge(chip.r);
+            layouter.assign_region(
+                || "freivalds",
+                |mut region| {
+                    for job in &jobs {
+                        chip.assign_chains(&mut region, r, job)?;
+                    }
+                    Ok(())
+                },
+            )?;
         }
         Ok(())
     }

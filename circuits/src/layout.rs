@@ -129,6 +129,9 @@ pub struct LayoutPlan {
     /// Whether some op multiplies two activations.
     #[serde(default)]
     pub products: bool,
+    /// Whether some op multiplies two activation matrices (the Freivalds chip).
+    #[serde(default)]
+    pub freivalds: bool,
     /// Lookup arguments.
     pub lookups: usize,
     /// Values in the instance column.
@@ -149,6 +152,7 @@ impl LayoutPlan {
             limb_bits: self.limb_bits,
             fn_table: self.fn_table_rows > 0,
             products: self.products,
+            freivalds: self.freivalds,
         }
     }
 }
@@ -266,6 +270,10 @@ fn fit(
         .nodes
         .iter()
         .any(|n| matches!(&n.op, crate::ops::Op::Elementwise(e) if e.product != 0));
+    let freivalds = model
+        .nodes
+        .iter()
+        .any(|n| matches!(&n.op, crate::ops::Op::MatMul(_)));
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;
         if rows > usable || fn_table_rows > usable {
@@ -281,6 +289,7 @@ fn fit(
                     limb_bits: b,
                     fn_table: fn_rows > 0,
                     products,
+                    freivalds,
                 });
                 return Some(LayoutPlan {
                     commitments,
@@ -294,6 +303,7 @@ fn fit(
                     advice_columns: advice,
                     fn_table_rows,
                     products,
+                    freivalds,
                     lookups,
                     instances,
                     predicted_prove_s: cost.prove_seconds(k, advice, lookups),

@@ -98,7 +98,7 @@ fn compile_errors_are_one_line() {
             "--out",
             &d,
         ]),
-        "unsupported operator 'Sign' at node 'signum'",
+        "unsupported operator 'Hardmax' at node 'pick'",
     );
     assert_clean_failure(
         &zkonnx(&["compile", "missing.onnx", "--sample", &sample, "--out", &d]),

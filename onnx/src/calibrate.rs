@@ -16,7 +16,7 @@ use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
 use zkonnx_circuits::ops::{
-    Elementwise, Embedding, Gather, Linear, Op, Reshape, SparseDot, TableFn,
+    Elementwise, Embedding, Gather, Linear, MatMul, Op, Reshape, SparseDot, TableFn,
 };
 use zkonnx_circuits::requant::{Requant, MAX_BITS};
 use zkonnx_circuits::EvalError;
@@ -432,6 +432,23 @@ fn quantize_op(
             Ok((Op::Elementwise(op), s_out))
         }
         FloatOp::Fn { .. } => Err(err("table functions are quantized by quantize_table".into())),
+        FloatOp::MatMul {
+            dims: [m, k, n],
+            a_index,
+            b_index,
+        } => {
+            let s_pre = s_in + in_scales[1];
+            let s_out = want.min(s_pre);
+            let op = MatMul {
+                m: *m,
+                k: *k,
+                n: *n,
+                a_index: a_index.clone(),
+                b_index: b_index.clone(),
+                requant: requant(s_pre - s_out, s_out)?,
+            };
+            Ok((Op::MatMul(op), s_out))
+        }
         FloatOp::Embed { table, dim } => {
             let table = table
                 .iter()

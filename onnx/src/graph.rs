@@ -36,6 +36,15 @@ pub enum FloatOp {
         /// Constant per output value (empty: zero).
         bias: Vec<f64>,
     },
+    /// `C = A·B` of two activations (`m×k` by `k×n`), by index maps into the inputs.
+    MatMul {
+        /// Rows of `A`, columns of `A`, columns of `B`.
+        dims: [usize; 3],
+        /// Flat index into input 0 of each `A[i][t]`, row-major.
+        a_index: Vec<u32>,
+        /// Flat index into input 1 of each `B[t][j]`, row-major.
+        b_index: Vec<u32>,
+    },
     /// `y = max(x, 0)`.
     Relu,
     /// Same values, another shape.
@@ -159,7 +168,8 @@ impl FloatGraph {
                     | FloatOp::AddConst { .. }
                     | FloatOp::Add { .. }
                     | FloatOp::SparseDot { .. }
-                    | FloatOp::Mul { .. },
+                    | FloatOp::Mul { .. }
+                    | FloatOp::MatMul { .. },
                 ) if !prev.relu => {
                     prev.relu = true;
                     true
@@ -229,6 +239,20 @@ pub fn eval(op: &FloatOp, ins: &[&[f64]]) -> Vec<f64> {
                 let row = (i >= 0.0 && i.fract() == 0.0 && (i as usize) * dim < table.len())
                     .then_some(i as usize);
                 (0..*dim).map(move |j| row.map_or(f64::NAN, |r| table[r * dim + j]))
+            })
+            .collect(),
+        FloatOp::MatMul {
+            dims: [m, k, n],
+            a_index,
+            b_index,
+        } => (0..m * n)
+            .map(|o| {
+                (0..*k)
+                    .map(|t| {
+                        ins[0][a_index[o / n * k + t] as usize]
+                            * ins[1][b_index[t * n + o % n] as usize]
+                    })
+                    .sum()
             })
             .collect(),
         FloatOp::Gather { sources } => sources

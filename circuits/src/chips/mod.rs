@@ -4,6 +4,7 @@
 
 pub mod dot;
 pub mod fn_table;
+pub mod freivalds;
 pub mod range_table;
 pub mod requant;
 

@@ -267,6 +267,27 @@ mod tests {
     }
 
     #[test]
+    fn a_real_proof_of_a_wrong_product_is_rejected() {
+        // MockProver's verdict, repeated with real KZG keys, a real SHPLONK proof and the
+        // verifier: the product row claims 13·-7 while its second factor is -6.
+        use crate::ops::test_support::real_proof_accepts;
+        let rq = Requant {
+            shift: 3,
+            bits: 8,
+            relu: false,
+        };
+        let honest = RequantRow::honest_product(rq, (0, 0, 1, 0), Some(13), Some(-7), "n").unwrap();
+        let mut wrong = honest.clone();
+        wrong.x2 = Some(-6);
+        let keys = ChipCircuit::new(vec![], vec![honest]);
+        assert!(real_proof_accepts(&keys, &keys));
+        assert!(!real_proof_accepts(
+            &keys,
+            &ChipCircuit::new(vec![], vec![wrong])
+        ));
+    }
+
+    #[test]
     fn honest_row_passes() {
         let r = ChipCircuit::new(vec![], vec![row(300), row(-300)]).verify();
         assert!(r.is_ok(), "{r:?}");

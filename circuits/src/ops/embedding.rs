@@ -56,7 +56,7 @@ impl Embedding {
     pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let ok = self.dim > 0
             && !self.table.is_empty()
-            && self.table.len() % self.dim == 0
+            && self.table.len().is_multiple_of(self.dim)
             && !self.requant.relu
             && (1i128 << self.requant.bits) >= self.table.len() as i128;
         match inputs {

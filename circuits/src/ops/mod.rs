@@ -8,12 +8,14 @@ pub mod elementwise;
 pub mod embedding;
 pub mod gather;
 pub mod linear;
+pub mod matmul;
 pub mod reshape;
 pub mod sparse_dot;
 pub mod table_fn;
 
 use crate::chips::dot::DotConfig;
 use crate::chips::fn_table::FnTableConfig;
+use crate::chips::freivalds::{FreivaldsConfig, FreivaldsJob};
 use crate::chips::requant::RequantConfig;
 use crate::error::EvalError;
 use crate::requant::Requant;
@@ -27,6 +29,7 @@ pub use elementwise::Elementwise;
 pub use embedding::Embedding;
 pub use gather::Gather;
 pub use linear::Linear;
+pub use matmul::MatMul;
 pub use reshape::Reshape;
 pub use sparse_dot::SparseDot;
 pub use table_fn::{FnKind, TableFn};
@@ -48,6 +51,8 @@ pub enum Op {
     TableFn(TableFn),
     /// A constant table indexed by an activation (Gather with input indices).
     Embedding(Embedding),
+    /// A product of two activation matrices, checked by Freivalds (MatMul, Gemm).
+    MatMul(MatMul),
 }
 
 /// Identifies one block of the function-table chip.
@@ -77,6 +82,10 @@ pub struct LayoutCtx<'a, 'r> {
     pub fn_table: Option<&'a FnTableConfig>,
     /// Table id of each table the model uses.
     pub fn_tags: &'a BTreeMap<TableKey, u32>,
+    /// Freivalds chip, when the model multiplies activation matrices.
+    pub freivalds: Option<&'a FreivaldsConfig>,
+    /// Freivalds checks placed so far, filled in the second phase.
+    pub freivalds_jobs: Vec<FreivaldsJob>,
 }
 
 impl LayoutCtx<'_, '_> {
@@ -149,6 +158,7 @@ impl Op {
             Op::Gather(op) => op.check(inputs, out),
             Op::TableFn(op) => op.check(inputs, out),
             Op::Embedding(op) => op.check(inputs, out),
+            Op::MatMul(op) => op.check(inputs, out),
         }
     }
 
@@ -160,6 +170,7 @@ impl Op {
             Op::SparseDot(op) => Some(op.requant),
             Op::TableFn(op) => Some(op.requant),
             Op::Embedding(op) => Some(op.requant),
+            Op::MatMul(op) => Some(op.requant),
             Op::Reshape(_) | Op::Gather(_) => None,
         }
     }
@@ -174,6 +185,7 @@ impl Op {
             Op::Gather(op) => op.reference(inputs),
             Op::TableFn(op) => op.reference(node, inputs),
             Op::Embedding(op) => op.reference(node, inputs),
+            Op::MatMul(op) => op.reference(node, inputs),
         }
     }
 
@@ -186,6 +198,7 @@ impl Op {
             Op::SparseDot(op) => op.count_rows(lanes, rows),
             Op::TableFn(op) => op.count_rows(input_len, rows),
             Op::Embedding(op) => op.count_rows(input_len, rows),
+            Op::MatMul(op) => op.count_rows(rows),
             Op::Reshape(_) | Op::Gather(_) => {}
         }
     }
@@ -212,6 +225,7 @@ impl Op {
                 let tag = *ctx.fn_tags.get(&op.key()).ok_or(Error::Synthesis)?;
                 op.layout(ctx, node, tag, inputs, values)
             }
+            Op::MatMul(op) => op.layout(ctx, node, inputs, values),
         }
     }
 

@@ -1,7 +1,7 @@
-//! Products of two activations (`MatMul`, `Gemm` with an activation `B`): every `a_ik·b_kj`
-//! is a proven product row, then each output sums its `K` products (and `β·C`) in a dot
-//! product. That costs `M·N·K` product rows: fine for the small matrices of the conformance
-//! cases; attention-sized products want the random-challenge (Freivalds) check, not built yet.
+//! Products of two activations (`MatMul`, `Gemm` with an activation `B`): one `MatMul` op,
+//! checked in the circuit by the Freivalds chip with a second-phase challenge
+//! (`k·n + m·n + m·k` rows instead of `m·n·k` products), then, for `Gemm`'s `α` and `β·C`, a
+//! dot product.
 
 use super::{attr_f, attr_i, Lowered, Lowering, Operand};
 use crate::graph::{broadcast, FloatOp};
@@ -55,14 +55,19 @@ fn product(
         ));
     }
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    let (mut ia, mut ib) = (Vec::with_capacity(m * n * k), Vec::with_capacity(m * n * k));
-    for i in 0..m {
-        for j in 0..n {
-            for t in 0..k {
-                ia.push(a.at(i, t));
-                ib.push(b.at(t, j));
-            }
-        }
+    let a_index: Vec<u32> = (0..m * k).map(|o| a.at(o / k, o % k)).collect();
+    let b_index: Vec<u32> = (0..k * n).map(|o| b.at(o / n, o % n)).collect();
+    let matmul = (
+        FloatOp::MatMul {
+            dims: [m, k, n],
+            a_index,
+            b_index,
+        },
+        vec![a.id, b.id],
+        vec![m, n],
+    );
+    if alpha == 1.0 && c.is_none() {
+        return Ok(Lowered::Op(matmul.0, matmul.1, matmul.2));
     }
     let prod_id = l.next_id();
     let mut inputs = vec![prod_id];
@@ -95,7 +100,7 @@ fn product(
     };
     let mut terms = Vec::with_capacity(m * n);
     for o in 0..m * n {
-        let mut t: Vec<(u32, u32, f64)> = (0..k).map(|x| (0, (o * k + x) as u32, alpha)).collect();
+        let mut t = vec![(0, o as u32, alpha)];
         if let Some(idx) = &c_index {
             t.push((1, idx[o], beta));
         }
@@ -104,14 +109,7 @@ fn product(
     let b_vec = c_const.unwrap_or_else(|| vec![0.0; m * n]);
     Ok(Lowered::Nodes {
         nodes: vec![
-            (
-                FloatOp::Mul {
-                    index: [ia, ib],
-                    bias: vec![],
-                },
-                vec![a.id, b.id],
-                vec![m * n * k],
-            ),
+            matmul,
             (FloatOp::SparseDot { terms, b: b_vec }, inputs, vec![m, n]),
         ],
         outputs: vec![1],
