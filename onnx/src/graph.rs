@@ -146,13 +146,33 @@ impl FloatGraph {
         n
     }
 
-    /// Folds a constant Add into the preceding Linear's bias, and a Relu into the op before
-    /// it, when that op's only reader is the folded node. The folded node becomes a Reshape.
+    /// The tensor a chain of single-reader Reshapes (views) starts from.
+    fn through_views(&self, mut id: usize, readers: &[usize]) -> usize {
+        let base = self.inputs.len();
+        while let Some(p) = id.checked_sub(base) {
+            let node = &self.nodes[p];
+            if node.op != FloatOp::Reshape || node.relu || readers[id] != 1 {
+                break;
+            }
+            id = node.inputs[0];
+        }
+        id
+    }
+
+    /// Folds, when the op before has the folded node as its only reader: a constant Add into
+    /// the preceding Linear's bias; a per-value affine map (an inference BatchNormalization)
+    /// into the preceding dot product (a Conv, …); and a Relu into the op before it, looking
+    /// through reshapes. The folded node becomes a Reshape.
     pub fn fuse(&mut self) {
         let base = self.inputs.len();
         for n in 0..self.nodes.len() {
             let readers = self.readers();
-            let src = self.nodes[n].inputs.first().copied().unwrap_or(0);
+            let first = self.nodes[n].inputs.first().copied().unwrap_or(0);
+            let src = if self.nodes[n].op == FloatOp::Relu {
+                self.through_views(first, &readers)
+            } else {
+                first
+            };
             let Some(p) = src.checked_sub(base) else {
                 continue;
             };
@@ -172,6 +192,24 @@ impl FloatGraph {
                     | FloatOp::MatMul { .. },
                 ) if !prev.relu => {
                     prev.relu = true;
+                    true
+                }
+                (FloatOp::SparseDot { terms: t2, b: b2 }, FloatOp::SparseDot { terms, b })
+                    if !prev.relu
+                        && node.inputs.len() == 1
+                        && t2.len() == terms.len()
+                        && t2
+                            .iter()
+                            .enumerate()
+                            .all(|(j, t)| matches!(t[..], [(0, i, _)] if i as usize == j)) =>
+                {
+                    for ((t, b), (t2, b2)) in
+                        terms.iter_mut().zip(b.iter_mut()).zip(t2.iter().zip(b2))
+                    {
+                        let a = t2[0].2;
+                        t.iter_mut().for_each(|term| term.2 *= a);
+                        *b = *b * a + b2;
+                    }
                     true
                 }
                 (FloatOp::AddConst { c }, FloatOp::Linear { out_dim, b, .. }) if !prev.relu => {
@@ -312,6 +350,44 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Option<(Vec<usize>, [Vec<u32>; 2])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_norm_folds_into_the_dot_before_it_and_a_relu_follows() {
+        let node = |op, inputs: Vec<usize>| FloatNode {
+            name: String::new(),
+            op_type: String::new(),
+            op,
+            inputs,
+            shape: vec![2],
+            relu: false,
+        };
+        let conv = FloatOp::SparseDot {
+            terms: vec![vec![(0, 0, 1.0), (0, 1, 2.0)], vec![(0, 1, -1.0)]],
+            b: vec![0.5, 0.0],
+        };
+        let bn = FloatOp::SparseDot {
+            terms: vec![vec![(0, 0, 3.0)], vec![(0, 1, -2.0)]],
+            b: vec![1.0, 4.0],
+        };
+        let mut g = FloatGraph {
+            inputs: vec![("x".into(), vec![2])],
+            nodes: vec![
+                node(conv, vec![0]),
+                node(bn, vec![1]),
+                node(FloatOp::Relu, vec![2]),
+            ],
+            outputs: vec![3],
+            output_names: vec!["y".into()],
+        };
+        let x = vec![vec![1.5, -2.0]];
+        let before = g.run(&x).0[3].clone();
+        g.fuse();
+        assert_eq!(g.run(&x).0[3], before);
+        assert_eq!(before, vec![0.0, 0.0f64.max(-2.0 * 2.0 + 4.0)]);
+        let real_ops = g.nodes.iter().filter(|n| n.op != FloatOp::Reshape).count();
+        assert_eq!(real_ops, 1, "{:?}", g.nodes);
+        assert!(g.nodes[0].relu);
+    }
 
     #[test]
     fn broadcast_follows_numpy() {
