@@ -32,7 +32,7 @@ pub fn compile(
             scale: n.scale,
             bits: n.op.requant().map(|r| r.bits),
             shift: n.op.requant().map(|r| r.shift),
-            rows: node_rows(&ir, n, layout.lanes),
+            rows: node_rows(&ir, n, &layout),
         })
         .collect();
     let settings = Settings {

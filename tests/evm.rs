@@ -86,3 +86,33 @@ fn wrong_transcript_and_malformed_proof_are_errors() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn a_freivalds_checked_product_verifies_on_chain() {
+    // A product of two activations (the conformance case `test_operator_mm`): its circuit has
+    // a second-phase challenge, which the generated contract must draw from its transcript
+    // like the native verifier. Honest: accepted; a changed output: rejected.
+    let case = root().join("../shared/conformance/onnx-backend/pytorch-operator/test_operator_mm");
+    let read = |name: &str| {
+        zkonnx::crates::onnx::reference::read_pb_tensor(&case.join("test_data_set_0").join(name))
+            .unwrap()
+            .1
+    };
+    let input = vec![read("input_0.pb"), read("input_1.pb")];
+    let dir = temp_dir("evm-freivalds");
+    zkonnx::compile(
+        &case.join("model.onnx"),
+        std::slice::from_ref(&input),
+        &Default::default(),
+        &dir,
+    )
+    .unwrap();
+    zkonnx::setup(&dir, None).unwrap();
+    let c = EvmVerifier::build(&dir).unwrap();
+    let proof = zkonnx::prove(&dir, &input).unwrap();
+    let receipt = c.verify(&proof).unwrap();
+    println!("freivalds: gas used {}", receipt.gas_used);
+    let mut changed = proof.clone();
+    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
+    assert!(rejected(c.verify(&changed)));
+}

@@ -42,6 +42,9 @@ pub struct CircuitParams {
     /// Whether the Freivalds chip is present (MatMul of two activations).
     #[serde(default)]
     pub freivalds: bool,
+    /// Whether the requant chip has compact (two-limb) rows.
+    #[serde(default)]
+    pub compact: bool,
 }
 
 /// Columns and chips of the model circuit.
@@ -119,7 +122,7 @@ impl ModelCircuit {
             for j in 0..spec.len() {
                 let x = trace.map(|t| t.tensors[i][j]);
                 let row = synth(RequantRow::honest(rq, (1, 0, 0), x, None, &spec.name))?;
-                let at = ctx.requant_row()?;
+                let at = ctx.requant_row(&rq)?;
                 let rc = ctx.requant.assign(ctx.region, at, &row)?;
                 if model.public_input {
                     public.push(rc.x);
@@ -189,6 +192,7 @@ impl Circuit<Fr> for ModelCircuit {
             table,
             params.limb_bits,
             params.products,
+            params.compact,
         );
         let fn_table = params
             .fn_table
@@ -215,6 +219,7 @@ impl Circuit<Fr> for ModelCircuit {
                 fn_table: false,
                 products: false,
                 freivalds: false,
+                compact: false,
             },
         )
     }

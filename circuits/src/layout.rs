@@ -132,6 +132,9 @@ pub struct LayoutPlan {
     /// Whether some op multiplies two activation matrices (the Freivalds chip).
     #[serde(default)]
     pub freivalds: bool,
+    /// Whether the requant chip has compact rows.
+    #[serde(default)]
+    pub compact: bool,
     /// Lookup arguments.
     pub lookups: usize,
     /// Values in the instance column.
@@ -153,6 +156,7 @@ impl LayoutPlan {
             fn_table: self.fn_table_rows > 0,
             products: self.products,
             freivalds: self.freivalds,
+            compact: self.compact,
         }
     }
 }
@@ -164,10 +168,14 @@ pub fn advice_columns(lanes: usize) -> usize {
 
 /// Rows the model takes with `lanes`-wide dot products, counted in layout order (each
 /// input value gets a requant row).
-pub fn rows(model: &Model, lanes: usize) -> usize {
-    let mut counter = crate::ops::RowCounter::default();
+pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
+    let mut counter = crate::ops::RowCounter {
+        compact,
+        ..Default::default()
+    };
     for input in &model.inputs {
-        (0..input.len()).for_each(|_| counter.requant());
+        let rq = crate::ir::input_requant(input);
+        (0..input.len()).for_each(|_| counter.requant(&rq));
     }
     for node in &model.nodes {
         let first = node.inputs.first().map_or(0, |&i| model.len(i));
@@ -177,8 +185,12 @@ pub fn rows(model: &Model, lanes: usize) -> usize {
 }
 
 /// Rows one node takes, on its own.
-pub fn node_rows(model: &Model, node: &crate::ir::Node, lanes: usize) -> usize {
-    let mut counter = crate::ops::RowCounter::default();
+pub fn node_rows(model: &Model, node: &crate::ir::Node, plan: &LayoutPlan) -> usize {
+    let lanes = plan.lanes;
+    let mut counter = crate::ops::RowCounter {
+        compact: plan.compact.then_some(plan.limb_bits),
+        ..Default::default()
+    };
     let first = node.inputs.first().map_or(0, |&i| model.len(i));
     node.op.count_rows(lanes, first, &mut counter);
     counter.used()
@@ -239,29 +251,32 @@ pub fn plan_with(
         None => LANE_CHOICES.to_vec(),
     };
     for lanes in choices {
-        let rows = rows(model, lanes).max(instances);
-        let Some(plan) = fit(model, lanes, rows, widest, instances, cost) else {
-            continue;
-        };
-        let score = |p: &LayoutPlan| cost.objective(p.predicted_prove_s, p.predicted_gas);
-        if best.as_ref().is_none_or(|b| score(&plan) < score(b)) {
-            best = Some(plan);
+        for compact in [false, true] {
+            let Some(plan) = fit(model, lanes, widest, instances, cost, compact) else {
+                continue;
+            };
+            let score = |p: &LayoutPlan| cost.objective(p.predicted_prove_s, p.predicted_gas);
+            if best.as_ref().is_none_or(|b| score(&plan) < score(b)) {
+                best = Some(plan);
+            }
         }
     }
     best.ok_or(CircuitError::TooLarge {
-        rows: rows(model, *LANE_CHOICES.last().unwrap_or(&8)),
+        rows: rows(model, *LANE_CHOICES.last().unwrap_or(&8), None),
         max_k: MAX_K,
     })
 }
 
-/// The smallest `k` (and a limb width) that holds `rows` and the table.
+/// The smallest `k` (and a limb width) that holds the rows and the table, with or without
+/// compact requant rows. Without, the rows do not depend on the limb width `b`; with, a wider
+/// `b` makes more rows compact (fewer rows) but the range table larger.
 fn fit(
     model: &Model,
     lanes: usize,
-    rows: usize,
     widest: u32,
     instances: usize,
     cost: &CostModel,
+    compact: bool,
 ) -> Option<LayoutPlan> {
     let fn_rows: usize = model.fn_tables().iter().map(|(_, _, r)| r.len()).sum();
     let fn_table_rows = if fn_rows > 0 { fn_rows + 1 } else { 0 };
@@ -274,41 +289,52 @@ fn fit(
         .nodes
         .iter()
         .any(|n| matches!(&n.op, crate::ops::Op::MatMul(_)));
+    let mut memo = std::collections::BTreeMap::new();
+    let mut rows_for = |b: u32| -> usize {
+        let key = if compact { b } else { 0 };
+        *memo
+            .entry(key)
+            .or_insert_with(|| rows(model, lanes, compact.then_some(b)).max(instances))
+    };
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;
-        if rows > usable || fn_table_rows > usable {
+        if fn_table_rows > usable {
             continue;
         }
         for b in widest.div_ceil(2).max(1)..k {
+            let rows = rows_for(b);
             let widths = widths(model, b);
             let table = table_rows(&widths);
-            if table <= usable {
-                let advice = advice_columns(lanes) + 1;
-                let commitments = commitments(CircuitParams {
-                    lanes,
-                    limb_bits: b,
-                    fn_table: fn_rows > 0,
-                    products,
-                    freivalds,
-                });
-                return Some(LayoutPlan {
-                    commitments,
-                    predicted_gas: cost.gas(commitments),
-                    k,
-                    lanes,
-                    limb_bits: b,
-                    rows,
-                    table_rows: table,
-                    widths,
-                    advice_columns: advice,
-                    fn_table_rows,
-                    products,
-                    freivalds,
-                    lookups,
-                    instances,
-                    predicted_prove_s: cost.prove_seconds(k, advice, lookups),
-                });
+            if rows > usable || table > usable {
+                continue;
             }
+            let advice = advice_columns(lanes) + 1;
+            let commitments = commitments(CircuitParams {
+                lanes,
+                limb_bits: b,
+                fn_table: fn_rows > 0,
+                products,
+                freivalds,
+                compact,
+            });
+            return Some(LayoutPlan {
+                commitments,
+                predicted_gas: cost.gas(commitments),
+                k,
+                lanes,
+                limb_bits: b,
+                rows,
+                table_rows: table,
+                widths,
+                advice_columns: advice,
+                fn_table_rows,
+                products,
+                freivalds,
+                compact,
+                lookups,
+                instances,
+                predicted_prove_s: cost.prove_seconds(k, advice, lookups),
+            });
         }
     }
     None

@@ -16,8 +16,20 @@
 //! circuit's limb width; `mul_ab` is a fixed column present only in circuits that multiply
 //! two activations. One lookup argument without a selector serves every range check.
 //!
+//! **Compact rows.** A circuit built with `compact` has one more fixed column `C`. On a row
+//! with `C = 1` (only where `shift ≤ b` and `bits ≤ b`) one limb each suffices:
+//!
+//! ```text
+//! "rescale": … = y·2^shift + R[0]               "sign": y + 2^bits = s·2^bits + R[1]
+//! ```
+//! (the gates read `R[0] + (1−C)·R[1]·2^b` and `(1−C)·(R[2] + R[3]·2^b) + C·R[1]`), so the row
+//! takes two cells of `R` and the next requantization can start two rows later: the range
+//! column, which bounds how many values a circuit can requantize, holds twice as many.
+//! `C` is fixed, so the prover cannot choose which form a row uses.
+//!
 //! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` in `[0, 2^shift)` and
-//! `m = R[2] + R[3]·2^b` in `[0, 2^bits)`. With `s` boolean, "sign" then forces
+//! `m = R[2] + R[3]·2^b` in `[0, 2^bits)` (compact rows: `rem = R[0]`, `m = R[1]`, each
+//! looked up at its full width). With `s` boolean, "sign" then forces
 //! `y ∈ [-2^bits, 2^bits)` and `s = [y ≥ 0]`. Since `2^(bits+shift+1) < p`, the pair
 //! `(y, rem)` in these ranges is unique for a given left side of "rescale", so `y` is the
 //! rounded quotient and `out` is fixed by `x`, `x2` and the fixed columns. The layout gives
@@ -34,8 +46,22 @@ use halo2_proofs::poly::Rotation;
 
 /// Number of main advice columns the chip uses (besides the range column).
 pub const ADVICE: usize = 5;
-/// Rows of the range column one requantization takes.
+/// Rows of the range column one requantization takes (two on a compact row).
 pub const RANGE_ROWS: usize = 4;
+
+/// True if `rq` uses a compact row in a circuit whose compact limb width is `compact`.
+pub fn is_compact(rq: &Requant, compact: Option<u32>) -> bool {
+    compact.is_some_and(|b| rq.shift <= b && rq.bits <= b)
+}
+
+/// Rows of the range column `rq` takes.
+pub fn range_rows(rq: &Requant, compact: Option<u32>) -> usize {
+    if is_compact(rq, compact) {
+        2
+    } else {
+        RANGE_ROWS
+    }
+}
 
 /// Columns of the requant chip.
 #[derive(Clone, Debug)]
@@ -56,6 +82,8 @@ pub struct RequantConfig {
     pub tag: Column<Fixed>,
     /// Coefficient of the product `x·x2`, when the circuit multiplies activations.
     pub product: Option<Column<Fixed>>,
+    /// 1 on compact rows, when the circuit has them.
+    pub compact: Option<Column<Fixed>>,
     /// Limb width `b`.
     pub limb_bits: u32,
 }
@@ -170,11 +198,13 @@ impl RequantConfig {
         table: RangeTableConfig,
         limb_bits: u32,
         products: bool,
+        compact: bool,
     ) -> Self {
         let (q, q_plain, q_relu) = (meta.selector(), meta.selector(), meta.selector());
         let fixed = [(); 5].map(|_| meta.fixed_column());
         let tag = meta.fixed_column();
         let product = products.then(|| meta.fixed_column());
+        let compact = compact.then(|| meta.fixed_column());
         let limb = Expression::Constant(to_field(1i128 << limb_bits));
         meta.create_gate("requant", |m| {
             let (qp, qr) = (m.query_selector(q_plain), m.query_selector(q_relu));
@@ -185,6 +215,10 @@ impl RequantConfig {
                 .collect();
             let fx = fixed.map(|c| m.query_fixed(c, Rotation::cur()));
             let one = Expression::Constant(Fr::one());
+            let c = compact.map_or(Expression::Constant(Fr::zero()), |c| {
+                m.query_fixed(c, Rotation::cur())
+            });
+            let wide = one.clone() - c.clone();
             let prod = product.map_or(Expression::Constant(Fr::zero()), |c| {
                 m.query_fixed(c, Rotation::cur()) * adv[a::X].clone() * adv[a::X2].clone()
             });
@@ -194,11 +228,11 @@ impl RequantConfig {
                 + fx[f::ADD].clone()
                 - adv[a::Y].clone() * fx[f::POW_SHIFT].clone()
                 - r[0].clone()
-                - r[1].clone() * limb.clone();
+                - wide.clone() * r[1].clone() * limb.clone();
             let sign = adv[a::Y].clone() + fx[f::POW_BITS].clone()
                 - adv[a::S].clone() * fx[f::POW_BITS].clone()
-                - r[2].clone()
-                - r[3].clone() * limb.clone();
+                - wide * (r[2].clone() + r[3].clone() * limb.clone())
+                - c * r[1].clone();
             let boolean = adv[a::S].clone() * (adv[a::S].clone() - one);
             let plain = qp * (adv[a::OUT].clone() - adv[a::Y].clone());
             let relu = qr * (adv[a::OUT].clone() - adv[a::S].clone() * adv[a::Y].clone());
@@ -226,11 +260,18 @@ impl RequantConfig {
             fixed,
             tag,
             product,
+            compact,
             limb_bits,
         }
     }
 
-    /// Assigns one requantization at `offset` (its range limbs at `offset..offset + 4`).
+    /// Rows of the range column `rq` takes in this circuit.
+    pub fn range_rows(&self, rq: &Requant) -> usize {
+        range_rows(rq, self.compact.map(|_| self.limb_bits))
+    }
+
+    /// Assigns one requantization at `offset` (its range limbs at `offset..offset + 4`, or
+    /// `offset..offset + 2` on a compact row).
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
@@ -268,12 +309,23 @@ impl RequantConfig {
         let w = row.w;
         let rem = w.map(|w| split(w.rem, r_lo_w));
         let mag = w.map(|w| split(w.mag, m_lo_w));
-        let limbs = [
-            (r_lo_w, rem.map(|r| r.0)),
-            (r_hi_w, rem.map(|r| r.1)),
-            (m_lo_w, mag.map(|m| m.0)),
-            (m_hi_w, mag.map(|m| m.1)),
-        ];
+        let compact = is_compact(&row.rq, self.compact.map(|_| b));
+        if let Some(col) = self.compact {
+            region.assign_fixed(col, offset, to_field(compact as i128));
+        }
+        let limbs = if compact {
+            vec![
+                (row.rq.shift, w.map(|w| w.rem)),
+                (row.rq.bits, w.map(|w| w.mag)),
+            ]
+        } else {
+            vec![
+                (r_lo_w, rem.map(|r| r.0)),
+                (r_hi_w, rem.map(|r| r.1)),
+                (m_lo_w, mag.map(|m| m.0)),
+                (m_hi_w, mag.map(|m| m.1)),
+            ]
+        };
         for (i, (width, v)) in limbs.into_iter().enumerate() {
             region.assign_fixed(self.tag, offset + i, to_field(width as i128));
             region.assign_advice(self.range, offset + i, value(v));

@@ -128,7 +128,7 @@ impl Elementwise {
                 x2,
                 node,
             ))?;
-            let at = ctx.requant_row()?;
+            let at = ctx.requant_row(&self.requant)?;
             let cells = ctx.requant.assign(ctx.region, at, &row)?;
             ctx.region.constrain_equal(cells.x, inputs[0][s0]);
             if let Some(s1) = s1 {
@@ -181,6 +181,72 @@ mod tests {
             prop_assert_eq!(r.w.unwrap().out, add.reference("n", &[&[pre], &[x2]]).unwrap()[0]);
             prop_assert!(ChipCircuit::new(vec![], vec![r]).verify().is_ok());
         }
+    }
+
+    /// Fits one limb each at the test limb width (4): a compact row in a compact circuit.
+    const SMALL: Requant = Requant {
+        shift: 3,
+        bits: 4,
+        relu: false,
+    };
+
+    fn compact_circuit(pre: i128, rq: Requant, w: Option<RequantWitness>) -> ChipCircuit {
+        let honest_pre = pre.clamp(-128, 120);
+        let mut r = RequantRow::honest(rq, (1, 0, 0), Some(honest_pre), None, "n").unwrap();
+        if w.is_some() {
+            r.x = Some(pre);
+            r.w = w;
+        }
+        // A wide row (shift 5, bits 6) after it: both forms share the range column.
+        ChipCircuit::new(vec![], vec![r, row(300)]).compact()
+    }
+
+    #[test]
+    fn compact_rows_verify_beside_wide_rows() {
+        for pre in [-128, -77, -1, 0, 5, 77, 120] {
+            for relu in [false, true] {
+                let rq = Requant { relu, ..SMALL };
+                let r = compact_circuit(pre, rq, None).verify();
+                assert!(r.is_ok(), "pre {pre}, relu {relu}: {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn compact_rows_reject_a_wrong_remainder_range_or_sign() {
+        let honest = RequantRow::honest(SMALL, (1, 0, 0), Some(45), None, "n")
+            .unwrap()
+            .w
+            .unwrap();
+        // Quotient one too small, remainder 2^shift too large.
+        let w = RequantWitness {
+            y: honest.y - 1,
+            rem: honest.rem + 8,
+            mag: honest.mag - 1,
+            out: honest.out - 1,
+            ..honest
+        };
+        assert!(compact_circuit(45, SMALL, Some(w)).verify().is_err());
+        // y = 20 is outside [-16, 16): claimed anyway.
+        let w = RequantWitness {
+            y: 20,
+            rem: 0,
+            sign: true,
+            mag: 20,
+            out: 20,
+        };
+        assert!(compact_circuit(160, SMALL, Some(w)).verify().is_err());
+        // A negative y claimed non-negative.
+        let neg = RequantRow::honest(SMALL, (1, 0, 0), Some(-45), None, "n")
+            .unwrap()
+            .w
+            .unwrap();
+        let w = RequantWitness {
+            sign: true,
+            mag: neg.y,
+            ..neg
+        };
+        assert!(compact_circuit(-45, SMALL, Some(w)).verify().is_err());
     }
 
     #[test]

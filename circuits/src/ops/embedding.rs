@@ -105,7 +105,7 @@ impl Embedding {
     /// Counts rows: a requant row and a table row per output value.
     pub fn count_rows(&self, input_len: usize, rows: &mut RowCounter) {
         for _ in 0..input_len * self.dim {
-            rows.requant();
+            rows.requant(&self.requant);
             rows.dot();
         }
     }
@@ -131,7 +131,7 @@ impl Embedding {
                     None,
                     node,
                 ))?;
-                let at = ctx.requant_row()?;
+                let at = ctx.requant_row(&self.requant)?;
                 let rq = ctx.requant.assign(ctx.region, at, &row)?;
                 ctx.region.constrain_equal(rq.x, *cell);
                 let key = row.w.map(|w| w.out);

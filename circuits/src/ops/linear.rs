@@ -76,7 +76,7 @@ impl Linear {
     pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut super::RowCounter) {
         for _ in 0..(input_len / self.in_dim) * self.out_dim {
             (0..self.in_dim.div_ceil(lanes)).for_each(|_| rows.dot());
-            rows.requant();
+            rows.requant(&self.requant);
         }
     }
 

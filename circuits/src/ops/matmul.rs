@@ -86,7 +86,7 @@ impl MatMul {
 
     /// Counts rows: a requant row per entry of `C`, then the Freivalds rows.
     pub fn count_rows(&self, rows: &mut RowCounter) {
-        (0..self.m * self.n).for_each(|_| rows.requant());
+        (0..self.m * self.n).for_each(|_| rows.requant(&self.requant));
         (0..self.check_rows()).for_each(|_| rows.dot());
     }
 
@@ -104,7 +104,7 @@ impl MatMul {
         for o in 0..self.m * self.n {
             let x = c.as_ref().map(|c| c[o]);
             let row = synth(RequantRow::honest(self.requant, (1, 0, 0), x, None, node))?;
-            let at = ctx.requant_row()?;
+            let at = ctx.requant_row(&self.requant)?;
             let cells = ctx.requant.assign(ctx.region, at, &row)?;
             c_cells.push(cells.x);
             out.push(cells.out);

@@ -96,11 +96,11 @@ impl LayoutCtx<'_, '_> {
         Ok(self.row - 1)
     }
 
-    /// Takes the next requant row and its range rows.
-    pub fn requant_row(&mut self) -> Result<usize, Error> {
+    /// Takes the next requant row for `rq` and its range rows.
+    pub fn requant_row(&mut self, rq: &Requant) -> Result<usize, Error> {
         let r = self.row.max(self.range_row);
         self.row = r + 1;
-        self.range_row = r + crate::chips::requant::RANGE_ROWS;
+        self.range_row = r + self.requant.range_rows(rq);
         self.check()?;
         Ok(r)
     }
@@ -126,6 +126,9 @@ pub struct RowCounter {
     pub row: usize,
     /// Range rows.
     pub range_row: usize,
+    /// The limb width when the requant chip has compact rows (see
+    /// [`crate::chips::requant::range_rows`]).
+    pub compact: Option<u32>,
 }
 
 impl RowCounter {
@@ -134,11 +137,11 @@ impl RowCounter {
         self.row += 1;
     }
 
-    /// A requant row.
-    pub fn requant(&mut self) {
+    /// A requant row for `rq`.
+    pub fn requant(&mut self, rq: &Requant) {
         let r = self.row.max(self.range_row);
         self.row = r + 1;
-        self.range_row = r + crate::chips::requant::RANGE_ROWS;
+        self.range_row = r + crate::chips::requant::range_rows(rq, self.compact);
     }
 
     /// Rows used.
@@ -194,7 +197,9 @@ impl Op {
     pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter) {
         match self {
             Op::Linear(op) => op.count_rows(lanes, input_len, rows),
-            Op::Elementwise(op) => (0..op.out_len_of(input_len)).for_each(|_| rows.requant()),
+            Op::Elementwise(op) => {
+                (0..op.out_len_of(input_len)).for_each(|_| rows.requant(&op.requant))
+            }
             Op::SparseDot(op) => op.count_rows(lanes, rows),
             Op::TableFn(op) => op.count_rows(input_len, rows),
             Op::Embedding(op) => op.count_rows(input_len, rows),
@@ -289,7 +294,7 @@ pub(crate) fn dot_then_requant(
         acc_cell = Some(a);
     }
     let row = synth(RequantRow::honest(requant, (1, 0, 0), acc, None, node))?;
-    let at = ctx.requant_row()?;
+    let at = ctx.requant_row(&requant)?;
     let rq = ctx.requant.assign(ctx.region, at, &row)?;
     ctx.region
         .constrain_equal(acc_cell.ok_or(Error::Synthesis)?, rq.x);

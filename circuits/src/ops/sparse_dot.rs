@@ -70,7 +70,7 @@ impl SparseDot {
     pub fn count_rows(&self, lanes: usize, rows: &mut RowCounter) {
         for t in &self.terms {
             (0..t.len().div_ceil(lanes).max(1)).for_each(|_| rows.dot());
-            rows.requant();
+            rows.requant(&self.requant);
         }
     }
 

@@ -192,7 +192,7 @@ impl TableFn {
     /// Counts rows: a requant row and a table row per value.
     pub fn count_rows(&self, n: usize, rows: &mut RowCounter) {
         for _ in 0..n {
-            rows.requant();
+            rows.requant(&self.requant);
             rows.dot();
         }
     }
@@ -217,7 +217,7 @@ impl TableFn {
                 None,
                 node,
             ))?;
-            let at = ctx.requant_row()?;
+            let at = ctx.requant_row(&self.requant)?;
             let rq = ctx.requant.assign(ctx.region, at, &row)?;
             ctx.region.constrain_equal(rq.x, *cell);
             let t = row.w.map(|w| w.out);

@@ -30,11 +30,25 @@ pub struct OwnedDotRow {
 pub struct ChipCircuit {
     pub dots: Vec<OwnedDotRow>,
     pub requants: Vec<RequantRow>,
+    /// Build the requant chip with compact rows (limb width [`LIMB_BITS`]).
+    pub compact: bool,
 }
 
 impl ChipCircuit {
     pub fn new(dots: Vec<OwnedDotRow>, requants: Vec<RequantRow>) -> Self {
-        Self { dots, requants }
+        Self {
+            dots,
+            requants,
+            compact: false,
+        }
+    }
+
+    /// The same rows in a circuit whose requant chip has compact rows.
+    pub fn compact(self) -> Self {
+        Self {
+            compact: true,
+            ..self
+        }
     }
 
     /// Runs MockProver at k = 6.
@@ -57,13 +71,21 @@ pub struct ChipConfig {
 impl Circuit<Fr> for ChipCircuit {
     type Config = ChipConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
+    type Params = bool;
 
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
 
+    fn params(&self) -> bool {
+        self.compact
+    }
+
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
+        Self::configure_with_params(meta, false)
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, compact: bool) -> ChipConfig {
         let advice = [(); ADVICE].map(|_| meta.advice_column());
         for c in advice {
             meta.enable_equality(c);
@@ -72,7 +94,8 @@ impl Circuit<Fr> for ChipCircuit {
         let table = RangeTableConfig::configure(meta);
         let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
         let range = meta.advice_column();
-        let requant = RequantConfig::configure(meta, advice, range, table, LIMB_BITS, true);
+        let requant =
+            RequantConfig::configure(meta, advice, range, table, LIMB_BITS, true, compact);
         ChipConfig {
             dot,
             requant,
@@ -97,12 +120,10 @@ impl Circuit<Fr> for ChipCircuit {
                     };
                     last_acc = Some(config.dot.assign(&mut region, i + 1, &row)?.1);
                 }
+                let mut at = self.dots.len() + 1;
                 for (i, r) in self.requants.iter().enumerate() {
-                    let cells = config.requant.assign(
-                        &mut region,
-                        self.dots.len() + 1 + i * crate::chips::requant::RANGE_ROWS,
-                        r,
-                    )?;
+                    let cells = config.requant.assign(&mut region, at, r)?;
+                    at += config.requant.range_rows(&r.rq);
                     if let (0, Some(acc)) = (i, last_acc) {
                         region.constrain_equal(acc, cells.x);
                     }
