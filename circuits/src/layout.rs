@@ -28,6 +28,9 @@ pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
 
 /// Measured prove-time coefficients (microseconds per row of the domain, plus a per-proof
 /// constant), the on-chain gas model, and the exchange rate the planner trades them at.
+/// The prove-time coefficients are fitted to `scripts/bench.sh` on the 2-core machine:
+/// k = 8…16 and 6…34 advice columns (LeNet-5 at k = 16 with 14, 18 and 26 columns gave the
+/// per-column cost).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CostModel {
     /// Per-proof constant (transcript, multi-open, thread start-up), seconds.
@@ -52,14 +55,14 @@ pub struct CostModel {
 impl Default for CostModel {
     fn default() -> Self {
         Self {
-            per_proof_s: 0.11,
+            per_proof_s: 0.05,
             gas_base: 234_000,
             gas_per_commitment: 6_400,
             seconds_per_mgas: 1.0,
-            base_us: 28.0,
-            per_advice_us: 3.2,
+            base_us: 48.0,
+            per_advice_us: 6.7,
             first_lookup_us: 44.0,
-            more_lookup_us: 23.0,
+            more_lookup_us: 13.0,
         }
     }
 }

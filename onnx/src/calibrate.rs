@@ -13,7 +13,7 @@ use crate::load::LoadedModel;
 use crate::reference::FloatReference;
 use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
-use zkonnx_circuits::fixed_point::{bits_for, quantize};
+use zkonnx_circuits::fixed_point::{bits_for, dequantize, quantize};
 use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
 use zkonnx_circuits::ops::{
     Elementwise, Embedding, Gather, Linear, MatMul, Op, Reshape, SparseDot, TableFn,
@@ -492,7 +492,16 @@ fn quantize_op(
         FloatOp::SparseDot { terms, b } => {
             let max_w = terms.iter().flatten().fold(0.0f64, |m, t| m.max(t.2.abs()));
             let smax = in_scales.iter().copied().max().unwrap_or(0);
-            let mut s_w = scale_for(max_w, opts.weight_bits);
+            // Integer weights (sums, differences, copies) are exact at scale 0: the result is
+            // exact at the inputs' scale and needs no shift.
+            let integral = terms.iter().flatten().all(|t| t.2.fract() == 0.0)
+                && b.iter()
+                    .all(|&x| quantize(x, smax).is_some_and(|q| dequantize(q, smax) == x));
+            let mut s_w = if integral && max_w < (1u64 << opts.weight_bits) as f64 {
+                0
+            } else {
+                scale_for(max_w, opts.weight_bits)
+            };
             let s_out = want.min(smax + s_w);
             if smax + s_w - s_out > MAX_BITS {
                 s_w = MAX_BITS + s_out - smax;

@@ -11,6 +11,8 @@ use tract_onnx::pb::NodeProto;
 
 /// A value: (tensor id, flat index).
 type Ref = (usize, u32);
+/// A linear combination of values.
+type Combo = Vec<(Ref, f64)>;
 type Node = (FloatOp, Vec<usize>, Vec<usize>);
 
 /// Builds SparseDot nodes whose terms name tensors by id: maps ids to input positions.
@@ -73,7 +75,7 @@ fn push_relu(nodes: &mut Vec<Node>, base: usize, dot: Node) -> usize {
 /// The maximum (`sign = 1`) or minimum (`sign = -1`) of each list, shaped `out`.
 fn extremum(
     l: &Lowering,
-    mut lists: Vec<Vec<Ref>>,
+    lists: Vec<Vec<Ref>>,
     out: Vec<usize>,
     sign: f64,
 ) -> Result<Lowered, String> {
@@ -82,51 +84,72 @@ fn extremum(
     }
     let base = l.next_id();
     let mut nodes: Vec<Node> = Vec::new();
+    // Each candidate is a linear combination of proven values: `max(A, B) = B + relu(A − B)`
+    // is carried as the combination `B + d`, never materialized, so a window costs one
+    // proven ReLU per comparison and one requantization per output.
+    let mut lists: Vec<Vec<Combo>> = lists
+        .into_iter()
+        .map(|v| v.into_iter().map(|r| vec![(r, 1.0)]).collect())
+        .collect();
     while lists.iter().any(|v| v.len() > 1) {
-        // d = relu(sign·(a - b)) for every pair.
+        // d = relu(sign·(A − B)) for every pair.
         let mut diff = DotBuilder::new();
-        let pairs: Vec<Vec<(Ref, Ref, u32)>> = lists
+        let pairs: Vec<Vec<(Combo, u32)>> = lists
             .iter()
             .map(|v| {
                 v.chunks(2)
                     .filter(|c| c.len() == 2)
-                    .map(|c| (c[0], c[1], diff.push(&[(c[0], sign), (c[1], -sign)], 0.0)))
+                    .map(|c| {
+                        let terms: Combo = c[0]
+                            .iter()
+                            .map(|&(r, w)| (r, sign * w))
+                            .chain(c[1].iter().map(|&(r, w)| (r, -sign * w)))
+                            .collect();
+                        (c[1].clone(), diff.push(&terms, 0.0))
+                    })
                     .collect()
             })
             .collect();
         let d_id = push_relu(&mut nodes, base, diff.node());
-        // m = b + sign·d for every pair; an odd last value is carried through.
-        let mut max = DotBuilder::new();
-        let next: Vec<Vec<u32>> = lists
+        // max = B + sign·d; an odd last candidate is carried through.
+        lists = lists
             .iter()
-            .zip(&pairs)
+            .zip(pairs)
             .map(|(v, ps)| {
-                let mut out: Vec<u32> = ps
-                    .iter()
-                    .map(|&(_, b, d)| max.push(&[(b, 1.0), ((d_id, d), sign)], 0.0))
+                let mut out: Vec<Combo> = ps
+                    .into_iter()
+                    .map(|(mut b, d)| {
+                        b.push(((d_id, d), sign));
+                        b
+                    })
                     .collect();
                 if v.len() % 2 == 1 {
-                    out.push(max.push(&[(v[v.len() - 1], 1.0)], 0.0));
+                    out.push(v[v.len() - 1].clone());
                 }
                 out
             })
             .collect();
-        nodes.push(max.node());
-        let m_id = base + nodes.len() - 1;
-        lists = next
-            .into_iter()
-            .map(|v| v.into_iter().map(|i| (m_id, i)).collect())
-            .collect();
     }
-    let sources: Vec<Ref> = lists.into_iter().map(|v| v[0]).collect();
-    let mut ids: Vec<usize> = sources.iter().map(|s| s.0).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let sources = sources
-        .iter()
-        .map(|&(id, i)| (ids.iter().position(|&x| x == id).unwrap_or(0) as u32, i))
-        .collect();
-    nodes.push((FloatOp::Gather { sources }, ids, out));
+    let finals: Vec<Combo> = lists.into_iter().map(|mut v| v.remove(0)).collect();
+    if finals.iter().all(|c| matches!(c[..], [(_, w)] if w == 1.0)) {
+        // Windows of one value: copies.
+        let sources: Vec<Ref> = finals.iter().map(|c| c[0].0).collect();
+        let mut ids: Vec<usize> = sources.iter().map(|s| s.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let sources = sources
+            .iter()
+            .map(|&(id, i)| (ids.iter().position(|&x| x == id).unwrap_or(0) as u32, i))
+            .collect();
+        nodes.push((FloatOp::Gather { sources }, ids, out));
+    } else {
+        let mut result = DotBuilder::new();
+        for c in &finals {
+            result.push(c, 0.0);
+        }
+        let (op, inputs, _) = result.node();
+        nodes.push((op, inputs, out));
+    }
     let last = nodes.len() - 1;
     Ok(Lowered::Nodes {
         nodes,
