@@ -107,6 +107,57 @@ impl FnTableConfig {
     }
 }
 
+/// Looks up each `(tag, x, y)` in a table that holds one block with id 1; true if MockProver
+/// accepts. Shared by the tests of the ops that read tables.
+#[cfg(test)]
+pub(crate) fn lookups_verify(table: Vec<(i128, i128)>, rows: Vec<(u32, i128, i128)>) -> bool {
+    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::plonk::Circuit;
+
+    #[derive(Clone, Default)]
+    struct Lookups {
+        table: Vec<(i128, i128)>,
+        rows: Vec<(u32, i128, i128)>,
+    }
+
+    impl Circuit<Fr> for Lookups {
+        type Config = FnTableConfig;
+        type FloorPlanner = SimpleFloorPlanner;
+        type Params = ();
+
+        fn without_witnesses(&self) -> Self {
+            self.clone()
+        }
+
+        fn configure(meta: &mut ConstraintSystem<Fr>) -> FnTableConfig {
+            let (x, y) = (meta.advice_column(), meta.advice_column());
+            FnTableConfig::configure(meta, x, y)
+        }
+
+        fn synthesize(
+            &self,
+            config: FnTableConfig,
+            mut layouter: impl Layouter<Fr>,
+        ) -> Result<(), Error> {
+            config.load(&mut layouter, &[(1, self.table.clone())])?;
+            layouter.assign_region(
+                || "rows",
+                |mut region| {
+                    for (i, &(tag, x, y)) in self.rows.iter().enumerate() {
+                        config.assign(&mut region, i, tag, Some(x), Some(y))?;
+                    }
+                    Ok(())
+                },
+            )
+        }
+    }
+
+    MockProver::run(7, &Lookups { table, rows }, vec![])
+        .map(|p| p.verify().is_ok())
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,55 +208,4 @@ mod tests {
         let (x, y) = sigmoid().table_rows()[3];
         assert!(!verify(vec![(2, x, y)]));
     }
-}
-
-/// Looks up each `(tag, x, y)` in a table that holds one block with id 1; true if MockProver
-/// accepts. Shared by the tests of the ops that read tables.
-#[cfg(test)]
-pub(crate) fn lookups_verify(table: Vec<(i128, i128)>, rows: Vec<(u32, i128, i128)>) -> bool {
-    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
-    use halo2_proofs::dev::MockProver;
-    use halo2_proofs::plonk::Circuit;
-
-    #[derive(Clone, Default)]
-    struct Lookups {
-        table: Vec<(i128, i128)>,
-        rows: Vec<(u32, i128, i128)>,
-    }
-
-    impl Circuit<Fr> for Lookups {
-        type Config = FnTableConfig;
-        type FloorPlanner = SimpleFloorPlanner;
-        type Params = ();
-
-        fn without_witnesses(&self) -> Self {
-            self.clone()
-        }
-
-        fn configure(meta: &mut ConstraintSystem<Fr>) -> FnTableConfig {
-            let (x, y) = (meta.advice_column(), meta.advice_column());
-            FnTableConfig::configure(meta, x, y)
-        }
-
-        fn synthesize(
-            &self,
-            config: FnTableConfig,
-            mut layouter: impl Layouter<Fr>,
-        ) -> Result<(), Error> {
-            config.load(&mut layouter, &[(1, self.table.clone())])?;
-            layouter.assign_region(
-                || "rows",
-                |mut region| {
-                    for (i, &(tag, x, y)) in self.rows.iter().enumerate() {
-                        config.assign(&mut region, i, tag, Some(x), Some(y))?;
-                    }
-                    Ok(())
-                },
-            )
-        }
-    }
-
-    MockProver::run(7, &Lookups { table, rows }, vec![])
-        .map(|p| p.verify().is_ok())
-        .unwrap_or(false)
 }

@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn mock(c: &Check) -> bool {
-        MockProver::run(6, c, vec![vec![]]).map_or(false, |p| p.verify().is_ok())
+        MockProver::run(6, c, vec![vec![]]).is_ok_and(|p| p.verify().is_ok())
     }
 
     #[test]

@@ -11,8 +11,7 @@
 //! the table's own `(position, value)` pairs, so an index outside `[0, V)` has no row to
 //! match and a wrong value for a right index cannot be proven.
 
-use super::{synth, LayoutCtx, RowCounter, TableKey};
-use crate::chips::requant::RequantRow;
+use super::{requant_then_lookup, LayoutCtx, RowCounter, TableKey};
 use crate::error::EvalError;
 use crate::requant::Requant;
 use halo2_proofs::circuit::Cell;
@@ -119,33 +118,27 @@ impl Embedding {
         inputs: &[&[Cell]],
         values: Option<&[&[i128]]>,
     ) -> Result<Vec<Cell>, Error> {
-        let table = ctx.fn_table.ok_or(Error::Synthesis)?;
         let mut out = Vec::with_capacity(inputs[0].len() * self.dim);
+        // Outside the table there is no honest value: 0 leaves the lookup unmatched.
+        let value = |k: i128| {
+            usize::try_from(k)
+                .ok()
+                .and_then(|k| self.table.get(k))
+                .map_or(0, |&v| v as i128)
+        };
         for (i, cell) in inputs[0].iter().enumerate() {
             let x = values.map(|v| v[0][i]);
             for j in 0..self.dim {
-                let row = synth(RequantRow::honest(
-                    self.requant,
-                    (self.dim as i128, 0, self.add(j)),
-                    x,
-                    None,
+                let coefficients = (self.dim as i128, self.add(j));
+                out.push(requant_then_lookup(
+                    ctx,
                     node,
-                ))?;
-                let at = ctx.requant_row(&self.requant)?;
-                let rq = ctx.requant.assign(ctx.region, at, &row)?;
-                ctx.region.constrain_equal(rq.x, *cell);
-                let key = row.w.map(|w| w.out);
-                // Outside the table there is no honest value: 0 leaves the lookup unmatched.
-                let value = key.map(|k| {
-                    usize::try_from(k)
-                        .ok()
-                        .and_then(|k| self.table.get(k))
-                        .map_or(0, |&v| v as i128)
-                });
-                let at = ctx.dot_row()?;
-                let (kc, vc) = table.assign(ctx.region, at, tag, key, value)?;
-                ctx.region.constrain_equal(kc, rq.out);
-                out.push(vc);
+                    tag,
+                    self.requant,
+                    coefficients,
+                    (*cell, x),
+                    value,
+                )?);
             }
         }
         Ok(out)

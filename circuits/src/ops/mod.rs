@@ -301,6 +301,31 @@ pub(crate) fn dot_then_requant(
     Ok(rq.out)
 }
 
+/// Lays out a requant row of `mul·x + add` (its input copy-constrained to `cell`) and a
+/// function-table row of block `tag` that looks up its output; `lookup` gives the honest
+/// table value of a key. Returns the table output cell. Shared by the ops that read tables.
+pub(crate) fn requant_then_lookup(
+    ctx: &mut LayoutCtx<'_, '_>,
+    node: &str,
+    tag: u32,
+    requant: Requant,
+    (mul, add): (i128, i128),
+    (cell, x): (Cell, Option<i128>),
+    lookup: impl Fn(i128) -> i128,
+) -> Result<Cell, Error> {
+    use crate::chips::requant::RequantRow;
+    let table = ctx.fn_table.ok_or(Error::Synthesis)?;
+    let row = synth(RequantRow::honest(requant, (mul, 0, add), x, None, node))?;
+    let at = ctx.requant_row(&requant)?;
+    let rq = ctx.requant.assign(ctx.region, at, &row)?;
+    ctx.region.constrain_equal(rq.x, cell);
+    let key = row.w.map(|w| w.out);
+    let at = ctx.dot_row()?;
+    let (kc, vc) = table.assign(ctx.region, at, tag, key, key.map(lookup))?;
+    ctx.region.constrain_equal(kc, rq.out);
+    Ok(vc)
+}
+
 /// Maps a layout-time evaluation failure (only possible with a witness the reference
 /// execution did not produce) to halo2's synthesis error.
 pub(crate) fn synth<T>(r: Result<T, EvalError>) -> Result<T, Error> {

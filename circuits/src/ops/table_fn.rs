@@ -9,8 +9,7 @@
 //! Soundness: the requant chip bounds and fixes the table input; the table fixes the output
 //! (see the function-table chip).
 
-use super::{synth, LayoutCtx, RowCounter, TableKey};
-use crate::chips::requant::RequantRow;
+use super::{requant_then_lookup, LayoutCtx, RowCounter, TableKey};
 use crate::error::EvalError;
 use crate::fixed_point::{dequantize, quantize};
 use crate::requant::Requant;
@@ -206,25 +205,18 @@ impl TableFn {
         inputs: &[&[Cell]],
         values: Option<&[&[i128]]>,
     ) -> Result<Vec<Cell>, Error> {
-        let table = ctx.fn_table.ok_or(Error::Synthesis)?;
         let mut out = Vec::with_capacity(inputs[0].len());
         for (j, cell) in inputs[0].iter().enumerate() {
             let x = values.map(|v| v[0][j]);
-            let row = synth(RequantRow::honest(
-                self.requant,
-                (self.mul as i128, 0, 0),
-                x,
-                None,
+            out.push(requant_then_lookup(
+                ctx,
                 node,
-            ))?;
-            let at = ctx.requant_row(&self.requant)?;
-            let rq = ctx.requant.assign(ctx.region, at, &row)?;
-            ctx.region.constrain_equal(rq.x, *cell);
-            let t = row.w.map(|w| w.out);
-            let at = ctx.dot_row()?;
-            let (xc, yc) = table.assign(ctx.region, at, tag, t, t.map(|t| self.apply(t)))?;
-            ctx.region.constrain_equal(xc, rq.out);
-            out.push(yc);
+                tag,
+                self.requant,
+                (self.mul as i128, 0),
+                (*cell, x),
+                |t| self.apply(t),
+            )?);
         }
         Ok(out)
     }
