@@ -97,3 +97,33 @@ fn steps_out_of_order_say_what_to_run() {
         .to_string();
     assert!(msg.contains("run `zkonnx compile` first"), "{msg}");
 }
+
+#[test]
+fn a_shape_input_must_keep_its_compiled_values() {
+    // `Expand(X, shape)` with the shape given as an int64 graph input: fixed at compile time
+    // from the sample, so a proof for another shape is refused by name, while repeating the
+    // compiled shape (or leaving it out) is accepted.
+    let case = root().join("../shared/conformance/onnx-backend/simple/test_expand_shape_model1");
+    let x = vec![1.0, 2.0, 3.0];
+    let dir = temp_dir("fixed-shape");
+    zkonnx::compile(
+        &case.join("model.onnx"),
+        &[vec![x.clone(), vec![3.0, 1.0]]],
+        &CompileOptions::default(),
+        &dir,
+    )
+    .unwrap();
+    zkonnx::setup(&dir, None).unwrap();
+    let prover = zkonnx::load_prover(&dir).unwrap();
+    let msg = prover
+        .prove(&[x.clone(), vec![2.0, 1.0]])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("'shape'") && msg.contains("fixed at compile time"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'), "multi-line: {msg}");
+    assert!(prover.prove(&[x.clone(), vec![3.0, 1.0]]).is_ok());
+    assert!(prover.prove(&[x]).is_ok());
+}
