@@ -104,8 +104,7 @@ impl Embedding {
     /// Counts rows: a requant row and a table row per output value.
     pub fn count_rows(&self, input_len: usize, rows: &mut RowCounter) {
         for _ in 0..input_len * self.dim {
-            rows.requant(&self.requant);
-            rows.dot();
+            rows.requant_then_lookup(&self.requant);
         }
     }
 

@@ -75,8 +75,7 @@ impl Linear {
     /// Counts rows: per output value, `⌈in/lanes⌉` dot rows and one requant row.
     pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut super::RowCounter) {
         for _ in 0..(input_len / self.in_dim) * self.out_dim {
-            (0..self.in_dim.div_ceil(lanes)).for_each(|_| rows.dot());
-            rows.requant(&self.requant);
+            rows.dot_then_requant(self.in_dim, lanes, &self.requant);
         }
     }
 

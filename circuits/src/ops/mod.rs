@@ -144,6 +144,19 @@ impl RowCounter {
         self.range_row = r + crate::chips::requant::range_rows(rq, self.compact);
     }
 
+    /// The rows of `dot_then_requant` over `terms` terms: at least one dot row, then the
+    /// requant row.
+    pub fn dot_then_requant(&mut self, terms: usize, lanes: usize, rq: &Requant) {
+        (0..terms.div_ceil(lanes).max(1)).for_each(|_| self.dot());
+        self.requant(rq);
+    }
+
+    /// The rows of `requant_then_lookup`: a requant row, then a table row.
+    pub fn requant_then_lookup(&mut self, rq: &Requant) {
+        self.requant(rq);
+        self.dot();
+    }
+
     /// Rows used.
     pub fn used(&self) -> usize {
         self.row.max(self.range_row)

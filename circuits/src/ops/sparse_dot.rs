@@ -69,8 +69,7 @@ impl SparseDot {
     /// Counts rows: per output, its dot rows and a requant row.
     pub fn count_rows(&self, lanes: usize, rows: &mut RowCounter) {
         for t in &self.terms {
-            (0..t.len().div_ceil(lanes).max(1)).for_each(|_| rows.dot());
-            rows.requant(&self.requant);
+            rows.dot_then_requant(t.len(), lanes, &self.requant);
         }
     }
 

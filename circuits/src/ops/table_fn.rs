@@ -191,8 +191,7 @@ impl TableFn {
     /// Counts rows: a requant row and a table row per value.
     pub fn count_rows(&self, n: usize, rows: &mut RowCounter) {
         for _ in 0..n {
-            rows.requant(&self.requant);
-            rows.dot();
+            rows.requant_then_lookup(&self.requant);
         }
     }
 
