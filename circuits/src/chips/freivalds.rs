@@ -43,6 +43,18 @@ pub enum Step {
     Dot,
 }
 
+impl Step {
+    /// The step of entry `pos` of a Horner chain (`horner`) or a dot chain.
+    pub fn at(horner: bool, pos: usize) -> Self {
+        match (horner, pos) {
+            (true, 0) => Step::HornerStart,
+            (true, _) => Step::Horner,
+            (false, 0) => Step::DotStart,
+            (false, _) => Step::Dot,
+        }
+    }
+}
+
 /// Columns, selectors and challenge of the Freivalds chip.
 #[derive(Clone, Debug)]
 pub struct FreivaldsConfig {
@@ -77,7 +89,6 @@ pub struct FreivaldsJob {
 impl FreivaldsConfig {
     /// Creates the columns and gates; `x` must be a first-phase advice column with equality.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, x: Column<Advice>) -> Self {
-        let _ = FirstPhase;
         let acc = meta.advice_column_in(SecondPhase);
         let m = meta.advice_column_in(SecondPhase);
         meta.enable_equality(acc);
@@ -142,31 +153,26 @@ impl FreivaldsConfig {
         r: Value<Fr>,
         job: &FreivaldsJob,
     ) -> Result<(), Error> {
-        let horner = |region: &mut Region<'_, Fr>, chain: &[ChainRow]| -> Result<Cell, Error> {
-            let mut acc = Value::known(Fr::zero());
-            let mut last = None;
-            for &(row, x) in chain {
-                acc = acc * r + value(x);
-                last = Some(region.assign_advice(self.acc, row, acc).cell());
-            }
-            last.ok_or(Error::Synthesis)
-        };
-        let b_ends = job
+        // Returns the chain's last `acc` cell and its value.
+        let horner =
+            |region: &mut Region<'_, Fr>, chain: &[ChainRow]| -> Result<(Cell, Value<Fr>), Error> {
+                let mut acc = Value::known(Fr::zero());
+                let mut last = None;
+                for &(row, x) in chain {
+                    acc = acc * r + value(x);
+                    last = Some(region.assign_advice(self.acc, row, acc).cell());
+                }
+                Ok((last.ok_or(Error::Synthesis)?, acc))
+            };
+        let (b_ends, b_values): (Vec<Cell>, Vec<Value<Fr>>) = job
             .b_rows
             .iter()
             .map(|chain| horner(region, chain))
-            .collect::<Result<Vec<_>, _>>()?;
-        let b_values: Vec<Value<Fr>> = job
-            .b_rows
-            .iter()
-            .map(|chain| {
-                chain
-                    .iter()
-                    .fold(Value::known(Fr::zero()), |acc, &(_, x)| acc * r + value(x))
-            })
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         for (a_row, c_row) in job.a_rows.iter().zip(&job.c_rows) {
-            let c_end = horner(region, c_row)?;
+            let (c_end, _) = horner(region, c_row)?;
             let mut acc = Value::known(Fr::zero());
             let mut last = None;
             for (t, &(row, x)) in a_row.iter().enumerate() {
@@ -256,12 +262,7 @@ mod tests {
                     let mut chain = |entries: Vec<i128>, horner: bool| {
                         let mut rows = Vec::new();
                         for (pos, x) in entries.into_iter().enumerate() {
-                            let step = match (horner, pos) {
-                                (true, 0) => Step::HornerStart,
-                                (true, _) => Step::Horner,
-                                (false, 0) => Step::DotStart,
-                                (false, _) => Step::Dot,
-                            };
+                            let step = Step::at(horner, pos);
                             chip.assign_x(&mut region, row, step, self.v(x))?;
                             rows.push((row, self.v(x)));
                             row += 1;

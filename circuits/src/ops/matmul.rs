@@ -117,14 +117,8 @@ impl MatMul {
          -> Result<Vec<ChainRow>, Error> {
             let mut rows = Vec::new();
             for (pos, (cell, x)) in entries.enumerate() {
-                let step = match (horner, pos) {
-                    (true, 0) => Step::HornerStart,
-                    (true, _) => Step::Horner,
-                    (false, 0) => Step::DotStart,
-                    (false, _) => Step::Dot,
-                };
                 let row = ctx.dot_row()?;
-                let xc = chip.assign_x(ctx.region, row, step, x)?;
+                let xc = chip.assign_x(ctx.region, row, Step::at(horner, pos), x)?;
                 ctx.region.constrain_equal(xc, cell);
                 rows.push((row, x));
             }
