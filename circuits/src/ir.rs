@@ -55,6 +55,16 @@ pub struct FixedInput {
     pub values: Vec<i64>,
 }
 
+/// The graph inputs left when the `fixed` ones (by position) are dropped.
+pub fn without_fixed<'a>(fixed: &[FixedInput], inputs: &'a [Vec<f64>]) -> Vec<&'a Vec<f64>> {
+    inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !fixed.iter().any(|f| f.position == *i))
+        .map(|(_, v)| v)
+        .collect()
+}
+
 /// One node: an operator applied to earlier tensors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,12 +194,7 @@ impl Model {
                 });
             }
         }
-        Ok(inputs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !self.fixed_inputs.iter().any(|f| f.position == *i))
-            .map(|(_, v)| v)
-            .collect())
+        Ok(without_fixed(&self.fixed_inputs, inputs))
     }
 
     /// Every requantization in the model, with the name of the node (or input) it belongs to.

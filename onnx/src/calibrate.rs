@@ -209,7 +209,7 @@ pub fn calibrate(
     let mut model = quantize_graph(&graph, &ranges, opts)?;
     model.fixed_inputs = loaded.fixed.clone();
     model.validate().map_err(OnnxError::Invalid)?;
-    let report = evaluate(loaded, &graph, &model, samples, &ranges)?;
+    let report = evaluate(loaded, &graph, &model, samples, &circuit_samples, &ranges)?;
     Ok((model, report))
 }
 
@@ -535,11 +535,15 @@ fn quantize_op(
     }
 }
 
+/// Measures the quantized model against tract; `samples` hold every graph input (tract and
+/// the quantized model's own check of fixed inputs read them), `circuit_samples` the same
+/// samples without the fixed inputs (the float graph reads those).
 fn evaluate(
     loaded: &LoadedModel,
     graph: &FloatGraph,
     model: &Model,
     samples: &[Vec<Vec<f64>>],
+    circuit_samples: &[Vec<Vec<f64>>],
     ranges: &Ranges,
 ) -> Result<CalibrationReport, OnnxError> {
     let (reference, tract_error) =
@@ -559,8 +563,8 @@ fn evaluate(
         })
         .collect();
     let mut lowering = 0.0f64;
-    for s in samples {
-        let (ours, _) = graph.run(&loaded.circuit_sample(s));
+    for (s, circuit_s) in samples.iter().zip(circuit_samples) {
+        let (ours, _) = graph.run(circuit_s);
         let float = match &reference {
             Some(r) => r.run(s)?,
             None => graph.outputs.iter().map(|&o| ours[o].clone()).collect(),

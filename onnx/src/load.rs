@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::Framework;
-use zkonnx_circuits::ir::FixedInput;
+use zkonnx_circuits::ir::{without_fixed, FixedInput};
 
 /// A loaded model.
 #[derive(Clone, Debug)]
@@ -69,11 +69,9 @@ impl LoadedModel {
 
     /// Drops the fixed shape inputs from a sample (one value list per graph input).
     pub fn circuit_sample(&self, sample: &[Vec<f64>]) -> Vec<Vec<f64>> {
-        sample
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !self.fixed.iter().any(|f| f.position == *i))
-            .map(|(_, v)| v.clone())
+        without_fixed(&self.fixed, sample)
+            .into_iter()
+            .cloned()
             .collect()
     }
 }
