@@ -409,17 +409,16 @@ fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const
 }
 
 fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
-    let Some(TypeValue::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
-        return Err(format!("input '{}' is not a tensor", v.name));
-    };
     // Float and integer inputs are quantized alike (integers are exact at every scale).
-    if !matches!(t.elem_type, 1 | 10 | 11 | 16) && !is_integer(v) {
-        return Err(format!(
-            "input '{}' is not a numeric tensor (type {})",
-            v.name, t.elem_type
-        ));
+    match elem_type(v) {
+        None => Err(format!("input '{}' is not a tensor", v.name)),
+        Some(1 | 10 | 11 | 16) => Ok(declared_shape(v)),
+        Some(_) if is_integer(v) => Ok(declared_shape(v)),
+        Some(t) => Err(format!(
+            "input '{}' is not a numeric tensor (type {t})",
+            v.name
+        )),
     }
-    Ok(declared_shape(v))
 }
 
 /// The dims an input declares (unknown dims as 1).
