@@ -9,6 +9,6 @@ fn main() -> Result<(), zkonnx::Error> {
             .nth(1)
             .unwrap_or_else(|| "out/digits".into()),
     );
-    print!("{}", zkonnx::evm::evm_verifier_source(&dir)?);
+    print!("{}", zkonnx::evm::evm_verifier_source(&dir)?.solidity);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! On-chain verification with a real Solidity compiler (solc 0.8.19, WebAssembly build) and
 //! a real EVM (revm): honest proofs are accepted; a changed output, a flipped proof byte and
-//! another model's proof are rejected; the contract fits EIP-170.
+//! another model's proof are rejected; every contract fits EIP-170 (a verifier too large for
+//! one contract is split, and the split one still accepts and rejects).
 
 #![allow(clippy::unwrap_used)]
 
@@ -30,14 +31,15 @@ fn rejected(r: Result<zkonnx::crates::evm::execute::Receipt, Error>) -> bool {
 fn honest_proofs_are_accepted_and_fit_eip170() {
     for (dir, model) in [(mlp(), "digits_mlp"), (linreg(), "linreg")] {
         let c = contract(dir);
-        assert!(c.source.contains("pragma solidity 0.8.19"));
+        assert!(c.source.solidity.contains("pragma solidity 0.8.19"));
         let proof = zkonnx::prove(dir, &inputs(model, 1)[0]).unwrap();
         let receipt = c.verify(&proof).unwrap();
         println!(
             "{model}: gas used {}, deployed size {} bytes",
-            receipt.gas_used, receipt.deployed_size
+            receipt.gas_used,
+            receipt.deployed_size()
         );
-        assert!(receipt.deployed_size <= zkonnx::crates::evm::MAX_CODE_SIZE);
+        assert!(receipt.deployed_size() <= zkonnx::crates::evm::MAX_CODE_SIZE);
     }
 }
 
@@ -115,4 +117,32 @@ fn a_freivalds_checked_product_verifies_on_chain() {
     let mut changed = proof.clone();
     changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
     assert!(rejected(c.verify(&changed)));
+}
+
+#[test]
+fn a_verifier_over_eip170_is_split_and_still_checks_proofs() {
+    // The attention block's verifier is ~28 KB as one contract, so it is split into a main
+    // contract and a part; every contract fits EIP-170; an honest proof is accepted, and a
+    // changed output or a flipped proof byte is rejected.
+    let dir = prepared("attention", false);
+    let c = EvmVerifier::build(&dir).unwrap();
+    assert!(c.source.parts >= 1, "expected a split verifier");
+    let proof = zkonnx::prove(&dir, &inputs("attention", 6)[5]).unwrap();
+    let receipt = c.verify(&proof).unwrap();
+    println!(
+        "attention: gas used {}, contracts {:?}",
+        receipt.gas_used, receipt.sizes
+    );
+    assert_eq!(receipt.sizes.len(), c.source.parts + 1);
+    assert!(receipt.deployed_size() <= zkonnx::crates::evm::MAX_CODE_SIZE);
+    let mut changed = proof.clone();
+    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
+    assert!(rejected(c.verify(&changed)));
+    let mut bytes = proof.proof_bytes().unwrap();
+    bytes[300] ^= 0x01;
+    let flipped = ProofFile {
+        proof: format!("0x{}", hex(&bytes)),
+        ..proof
+    };
+    assert!(rejected(c.verify(&flipped)));
 }

@@ -151,12 +151,15 @@ fn evm(cmd: EvmCommand) -> Result<()> {
     match cmd {
         EvmCommand::Verifier { dir, out } => {
             let source = zkonnx::evm::evm_verifier_source(&dir)?;
-            zkonnx::crates::prover::artifacts::write_atomic(&out, source.as_bytes())?;
-            out!(
-                "wrote {} ({} bytes of Solidity)",
-                out.display(),
-                source.len()
-            );
+            let text = source.solidity.as_bytes();
+            zkonnx::crates::prover::artifacts::write_atomic(&out, text)?;
+            out!("wrote {} ({} bytes of Solidity)", out.display(), text.len());
+            if source.parts > 0 {
+                out!(
+                    "the verifier is split to fit EIP-170: deploy {}, then Halo2Verifier with their addresses as constructor arguments, in that order; send proofs to Halo2Verifier",
+                    source.deploy_order()[..source.parts].join(", ")
+                );
+            }
         }
         EvmCommand::Calldata { proof } => {
             out!(
@@ -173,12 +176,20 @@ fn evm(cmd: EvmCommand) -> Result<()> {
             let receipt = contract.verify(&proof)?;
             out!("the contract accepted the proof");
             out!("gas used: {}", receipt.gas_used);
+            let sizes: Vec<String> = receipt
+                .sizes
+                .iter()
+                .map(|(name, size)| format!("{name} {size}"))
+                .collect();
             out!(
                 "deployed size: {} bytes (EIP-170 limit {}; {})",
-                receipt.deployed_size,
+                receipt.deployed_size(),
                 zkonnx::crates::evm::MAX_CODE_SIZE,
                 contract.compiled.settings
             );
+            if receipt.sizes.len() > 1 {
+                out!("contracts: {}", sizes.join(", "));
+            }
         }
     }
     Ok(())

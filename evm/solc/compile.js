@@ -1,11 +1,12 @@
 // Compiles one Solidity source read from stdin with the pinned solc (WebAssembly build).
-// Usage: node compile.js RUNS < Verifier.sol     (RUNS = "off" disables the optimizer)
-// Prints one JSON object: {version, bytecode, deployedBytecode} or {errors: [...]}.
+// Usage: node compile.js SETTINGS_JSON < Verifier.sol
+// SETTINGS_JSON is solc's standard-JSON "optimizer" object, e.g. '{"enabled":false}'.
+// Prints one JSON object: {version, contracts: {name: {bytecode, deployedBytecode}}} or
+// {errors: [...]}.
 "use strict";
 const solc = require("solc");
 
-const arg = process.argv[2] || "off";
-const optimizer = arg === "off" ? { enabled: false } : { enabled: true, runs: parseInt(arg, 10) };
+const optimizer = JSON.parse(process.argv[2] || '{"enabled":false}');
 let source = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => (source += chunk));
@@ -24,15 +25,9 @@ process.stdin.on("end", () => {
     process.stdout.write(JSON.stringify({ errors }));
     return;
   }
-  const contracts = out.contracts["Verifier.sol"];
-  const name = Object.keys(contracts)[0];
-  const evm = contracts[name].evm;
-  process.stdout.write(
-    JSON.stringify({
-      version: solc.version(),
-      contract: name,
-      bytecode: evm.bytecode.object,
-      deployedBytecode: evm.deployedBytecode.object,
-    }),
-  );
+  const contracts = {};
+  for (const [name, c] of Object.entries(out.contracts["Verifier.sol"])) {
+    contracts[name] = { bytecode: c.evm.bytecode.object, deployedBytecode: c.evm.deployedBytecode.object };
+  }
+  process.stdout.write(JSON.stringify({ version: solc.version(), contracts }));
 });

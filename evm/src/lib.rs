@@ -2,15 +2,17 @@
 //!
 //! [`solidity`] writes a self-contained Solidity verifier for a model's `vk.bin` (with
 //! snark-verifier's EVM loader, SHPLONK, the same Keccak transcript the prover uses);
+//! [`split`] cuts a verifier over EIP-170 into a main contract and parts;
 //! [`solc`] compiles it with the pinned solc 0.8.19 (npm's WebAssembly build, run by node);
 //! [`calldata`] encodes a proof as the contract's call data; [`execute`] deploys and calls
-//! the contract in an in-process EVM (revm) and reports gas.
+//! the contracts in an in-process EVM (revm) and reports gas.
 
 pub mod calldata;
 pub mod error;
 pub mod execute;
 pub mod solc;
 pub mod solidity;
+pub mod split;
 
 pub use error::EvmError;
 

@@ -6,6 +6,7 @@
 //! `catch_unwind`: a failure is an error, not a crash.
 
 use crate::error::EvmError;
+use crate::split::{self, VerifierSource};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr};
 use halo2_proofs::poly::commitment::ParamsProver;
 use snark_verifier::loader::evm::EvmLoader;
@@ -18,7 +19,18 @@ use zkonnx_verifier::{Srs, VerifierKey};
 
 type Verifier = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
 
-/// Writes the Solidity source of a verifier for `vk` (made with `srs`).
+/// The Solidity source of a verifier for `vk` (made with `srs`): one contract, or, when that
+/// would exceed EIP-170, a main contract and parts ([`crate::split`]).
+pub fn verifier(srs: &Srs, vk: &VerifierKey) -> Result<VerifierSource, EvmError> {
+    split::fit(
+        &generate(srs, vk)?,
+        split::WHOLE_BUDGET,
+        split::PIECE_BUDGET,
+    )
+}
+
+/// The Solidity source of snark-verifier's verifier for `vk` (made with `srs`), in one
+/// contract whatever its size.
 pub fn generate(srs: &Srs, vk: &VerifierKey) -> Result<String, EvmError> {
     let num_instance = vec![vk.header.num_instances()];
     let run = || -> Result<String, String> {
