@@ -21,7 +21,13 @@ pub fn compile(
 ) -> Result<Settings, Error> {
     let loaded = load(model)?;
     let (ir, report) = calibrate(&loaded, samples, opts)?;
-    let layout = plan_with(&ir, &CostModel::default(), opts.lanes)?;
+    // The target chooses the lane width; the layout for that width is then planned the way
+    // `load_model` re-plans it from `model.zkc`, so both always agree.
+    let lanes = match opts.lanes {
+        Some(l) => l,
+        None => plan_with(&ir, &opts.target.cost(), None)?.lanes,
+    };
+    let layout = plan_with(&ir, &CostModel::default(), Some(lanes))?;
     let nodes = ir
         .nodes
         .iter()

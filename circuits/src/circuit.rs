@@ -1,8 +1,10 @@
 //! The halo2 circuit of a compiled model.
 //!
-//! Columns: `max(W+1, 9)` advice columns shared by the dot chip (lanes and accumulator) and
-//! the requant chip, their fixed columns, the two range-table columns, and one instance
-//! column holding the public inputs (if public) followed by the outputs.
+//! Columns: `W+1` advice columns (at least 3) shared by the dot chip (lanes and accumulator)
+//! and the requant chip (five cells in one row from `W = 4`, else three per row over two
+//! rows); the requant chip's fixed columns, which the dot chip's weights share (plus more
+//! when `W > 4`); the two range-table columns; and one instance column holding the public
+//! inputs (if public) followed by the outputs.
 //!
 //! Everything lives in one region laid out row by row: each graph input value gets a requant
 //! row that bounds it to its calibrated domain, then each node lays out its rows. The output
@@ -14,7 +16,7 @@ use crate::chips::dot::DotConfig;
 use crate::chips::fn_table::FnTableConfig;
 use crate::chips::freivalds::{FreivaldsConfig, FreivaldsJob};
 use crate::chips::range_table::RangeTableConfig;
-use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
+use crate::chips::requant::{RequantConfig, RequantRow};
 use crate::execute::Trace;
 use crate::ir::{input_requant, Model};
 use crate::layout::{advice_columns, LayoutPlan};
@@ -181,18 +183,21 @@ impl Circuit<Fr> for ModelCircuit {
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         let table = RangeTableConfig::configure(meta);
-        let dot = DotConfig::configure(meta, advice[..params.lanes].to_vec(), advice[params.lanes]);
-        let mut rq_cols = [advice[0]; ADVICE];
-        rq_cols.copy_from_slice(&advice[..ADVICE]);
         let range = meta.advice_column();
         let requant = RequantConfig::configure(
             meta,
-            rq_cols,
+            &advice,
             range,
             table,
             params.limb_bits,
             params.products,
             params.compact,
+        );
+        let dot = DotConfig::configure(
+            meta,
+            advice[..params.lanes].to_vec(),
+            advice[params.lanes],
+            &requant.gate_fixed(),
         );
         let fn_table = params
             .fn_table

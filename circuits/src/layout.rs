@@ -24,7 +24,32 @@ pub const RESERVED_ROWS: usize = 8;
 /// Lookup arguments the circuit uses (the range column's).
 pub const LOOKUPS: usize = 1;
 /// Lane widths the planner considers.
-pub const LANE_CHOICES: [usize; 7] = [4, 6, 8, 12, 16, 24, 32];
+pub const LANE_CHOICES: [usize; 8] = [2, 4, 6, 8, 12, 16, 24, 32];
+
+/// What the planner optimizes for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Prove time first, gas at 1 s per million ([`CostModel::default`]).
+    #[default]
+    Prover,
+    /// On-chain verification first: gas at 10 s per million, so a layout with fewer
+    /// committed columns wins unless it costs seconds of prove time.
+    Evm,
+}
+
+impl Target {
+    /// The cost model this target plans with.
+    pub fn cost(self) -> CostModel {
+        match self {
+            Target::Prover => CostModel::default(),
+            Target::Evm => CostModel {
+                seconds_per_mgas: 10.0,
+                ..CostModel::default()
+            },
+        }
+    }
+}
 
 /// Measured prove-time coefficients (microseconds per row of the domain, plus a per-proof
 /// constant), the on-chain gas model, and the exchange rate the planner trades them at.
@@ -164,9 +189,20 @@ impl LayoutPlan {
     }
 }
 
-/// Main advice columns for a lane width (the range column comes on top).
+/// Main advice columns for a lane width (the range column comes on top): the dot chip's
+/// lanes and accumulator, and the requant chip's five cells; when the dot chip is narrower
+/// than that, the requant chip takes its tall shape (three columns, two rows).
 pub fn advice_columns(lanes: usize) -> usize {
-    (lanes + 1).max(requant::ADVICE)
+    if is_tall(lanes) {
+        (lanes + 1).max(requant::TALL_ADVICE)
+    } else {
+        lanes + 1
+    }
+}
+
+/// Whether the requant chip is tall (`y`, `s` on a second row) at this lane width.
+pub fn is_tall(lanes: usize) -> bool {
+    lanes + 1 < requant::ADVICE
 }
 
 /// Rows the model takes with `lanes`-wide dot products, counted in layout order (each
@@ -174,6 +210,7 @@ pub fn advice_columns(lanes: usize) -> usize {
 pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
     let mut counter = crate::ops::RowCounter {
         compact,
+        tall: is_tall(lanes),
         ..Default::default()
     };
     for input in &model.inputs {
@@ -192,6 +229,7 @@ pub fn node_rows(model: &Model, node: &crate::ir::Node, plan: &LayoutPlan) -> us
     let lanes = plan.lanes;
     let mut counter = crate::ops::RowCounter {
         compact: plan.compact.then_some(plan.limb_bits),
+        tall: is_tall(lanes),
         ..Default::default()
     };
     let first = node.inputs.first().map_or(0, |&i| model.len(i));

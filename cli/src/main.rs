@@ -40,9 +40,13 @@ enum Command {
         /// Make the input public (placed in the instances before the outputs).
         #[arg(long)]
         public_input: bool,
-        /// Force the dot-product width (4, 6, 8, 12, 16, 24 or 32); default: the cost model chooses.
+        /// Force the dot-product width (2, 4, 6, 8, 12, 16, 24 or 32); default: the cost model chooses.
         #[arg(long)]
         lanes: Option<usize>,
+        /// What the layout optimizes: `prover` (prove time first) or `evm` (gas of the
+        /// on-chain verifier first: fewer committed columns, at some prove time).
+        #[arg(long, value_enum, default_value_t = TargetArg::Prover)]
+        target: TargetArg,
     },
     /// Make the SRS and the proving and verifying keys.
     Setup {
@@ -120,6 +124,22 @@ enum Command {
         #[arg(long)]
         public_input: bool,
     },
+}
+
+/// `--target` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum TargetArg {
+    Prover,
+    Evm,
+}
+
+impl From<TargetArg> for zkonnx::crates::circuits::layout::Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Prover => Self::Prover,
+            TargetArg::Evm => Self::Evm,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -407,6 +427,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             public_input,
             lanes,
+            target,
         } => compile(
             &model,
             &sample,
@@ -414,6 +435,7 @@ fn run(cli: Cli) -> Result<()> {
             CompileOptions {
                 public_input,
                 lanes,
+                target: target.into(),
                 ..Default::default()
             },
         ),

@@ -41,6 +41,8 @@ pub struct CompileOptions {
     /// Force the dot-product lane width (one of `LANE_CHOICES`); `None` lets the cost
     /// model choose.
     pub lanes: Option<usize>,
+    /// What the planner optimizes for when it chooses the lane width.
+    pub target: zkonnx_circuits::layout::Target,
 }
 
 impl Default for CompileOptions {
@@ -52,6 +54,7 @@ impl Default for CompileOptions {
             margin_bits: 1,
             table_bits: 10,
             lanes: None,
+            target: Default::default(),
         }
     }
 }

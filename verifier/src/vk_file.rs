@@ -16,8 +16,8 @@ use zkonnx_circuits::{CircuitParams, Fr, ModelCircuit};
 
 /// File magic.
 pub const VK_MAGIC: &[u8; 8] = b"ZKONNXVK";
-/// Format version.
-pub const VK_VERSION: u32 = 1;
+/// Format version (2: the dot chip reads its weights from the requant chip's fixed columns).
+pub const VK_VERSION: u32 = 2;
 /// Largest header accepted.
 const MAX_HEADER: usize = 1 << 20;
 

@@ -1,9 +1,17 @@
 //! The wide dot-product chip: one row adds `W` products against fixed weights to a running
 //! sum.
 //!
-//! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i + bias)) = 0`, where `w_i`,
-//! `bias` and `cont` are fixed columns. A dot product of length `n` takes `⌈n/W⌉` rows: the
-//! first has `cont = 0` and the bias, later rows `cont = 1`. Lanes past `n` have weight 0.
+//! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i)) = 0`, where `w_i` and `cont`
+//! are fixed columns. A dot product of length `n` takes `⌈n/W⌉` rows: the first has
+//! `cont = 0`, later rows `cont = 1`. Lanes past `n` have weight 0. A bias is not the chip's
+//! business: the requant row that reads the sum adds it as a constant.
+//!
+//! **Shared fixed columns.** Each committed column costs the on-chain verifier ~6.4k gas, so
+//! the `W + 1` fixed columns are taken first from `shared`: fixed columns of a chip whose
+//! gates are off on dot rows (the requant chip's multipliers, constant and powers). The
+//! layout gives every row to one chip, so on a dot row those columns hold the dot chip's
+//! weights and on a requant row the requant chip's constants; each gate reads them only where
+//! its own selector is on. Up to four lanes add no fixed column at all.
 //!
 //! Soundness: the weights are fixed, so they are committed in the verifying key; every lane
 //! is copy-constrained to the cell it reads; each `acc` is fixed by the gate from the row
@@ -28,8 +36,6 @@ pub struct DotConfig {
     pub acc: Column<Advice>,
     /// Fixed weights, one per lane.
     pub weights: Vec<Column<Fixed>>,
-    /// Fixed bias, added on the first row of a dot product.
-    pub bias: Column<Fixed>,
     /// 1 where the row continues the previous row's sum.
     pub cont: Column<Fixed>,
 }
@@ -41,8 +47,6 @@ pub struct DotRow<'a> {
     pub lanes: &'a [Option<i128>],
     /// Weights, same length as `lanes`.
     pub weights: &'a [i64],
-    /// Bias (first row) or 0.
-    pub bias: i128,
     /// Continue the previous row's sum.
     pub cont: bool,
     /// The running sum after this row.
@@ -50,22 +54,26 @@ pub struct DotRow<'a> {
 }
 
 impl DotConfig {
-    /// Creates the gate over the given lanes and accumulator.
+    /// Creates the gate over the given lanes and accumulator; its fixed columns come from
+    /// `shared` (columns of a chip never enabled on a dot row) before new ones are made.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         lanes: Vec<Column<Advice>>,
         acc: Column<Advice>,
+        shared: &[Column<Fixed>],
     ) -> Self {
         let q = meta.selector();
-        let weights: Vec<_> = lanes.iter().map(|_| meta.fixed_column()).collect();
-        let bias = meta.fixed_column();
-        let cont = meta.fixed_column();
+        let mut fixed: Vec<Column<Fixed>> = shared.iter().copied().take(lanes.len() + 1).collect();
+        while fixed.len() < lanes.len() + 1 {
+            fixed.push(meta.fixed_column());
+        }
+        let cont = fixed.pop().unwrap_or_else(|| meta.fixed_column());
+        let weights = fixed;
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q);
             let acc_cur = m.query_advice(acc, Rotation::cur());
             let acc_prev = m.query_advice(acc, Rotation::prev());
-            let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev
-                + m.query_fixed(bias, Rotation::cur());
+            let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev;
             for (lane, w) in lanes.iter().zip(&weights) {
                 sum = sum
                     + m.query_advice(*lane, Rotation::cur()) * m.query_fixed(*w, Rotation::cur());
@@ -77,7 +85,6 @@ impl DotConfig {
             lanes,
             acc,
             weights,
-            bias,
             cont,
         }
     }
@@ -102,7 +109,6 @@ impl DotConfig {
                 cells.push(cell);
             }
         }
-        region.assign_fixed(self.bias, offset, to_field(row.bias));
         region.assign_fixed(self.cont, offset, to_field(row.cont as i128));
         let acc = region
             .assign_advice(self.acc, offset, value(row.acc))

@@ -27,6 +27,14 @@
 //! column, which bounds how many values a circuit can requantize, holds twice as many.
 //! `C` is fixed, so the prover cannot choose which form a row uses.
 //!
+//! **Two shapes.** Wide: `x, x2, out, y, s` sit in five advice columns of one row. Tall:
+//! `x, x2, out` in three columns, and `y, s` in the first two of them on the next row, which
+//! the layout reserves (two main rows per requantization). The tall shape is used when the
+//! dot chip is narrower than five columns (`W < 4`): each advice column is a committed
+//! polynomial the on-chain verifier pays ~6.4k gas for, and the range column, which takes two
+//! to four rows per requantization anyway, usually hides the second row. The constraints are
+//! the same polynomials in both shapes; only where `y` and `s` are read differs.
+//!
 //! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` in `[0, 2^shift)` and
 //! `m = R[2] + R[3]·2^b` in `[0, 2^bits)` (compact rows: `rem = R[0]`, `m = R[1]`, each
 //! looked up at its full width). With `s` boolean, "sign" then forces
@@ -44,10 +52,18 @@ use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
-/// Number of main advice columns the chip uses (besides the range column).
+/// Main advice columns of the wide shape (besides the range column): `x, x2, out, y, s`.
 pub const ADVICE: usize = 5;
+/// Main advice columns of the tall shape: `x, x2, out`, with `y, s` in the first two of
+/// them on the next row.
+pub const TALL_ADVICE: usize = 3;
 /// Rows of the range column one requantization takes (two on a compact row).
 pub const RANGE_ROWS: usize = 4;
+
+/// Main rows one requantization takes: 1 in the wide shape, 2 in the tall one.
+pub fn main_rows(tall: bool) -> usize {
+    1 + usize::from(tall)
+}
 
 /// True if `rq` uses a compact row in a circuit whose compact limb width is `compact`.
 pub fn is_compact(rq: &Requant, compact: Option<u32>) -> bool {
@@ -72,8 +88,10 @@ pub struct RequantConfig {
     pub q_plain: Selector,
     /// Enables output `s·y` (ReLU).
     pub q_relu: Selector,
-    /// Advice: x, x2, y, s, out.
-    pub advice: [Column<Advice>; ADVICE],
+    /// Advice: x, x2, out (and y, s in the wide shape).
+    pub advice: Vec<Column<Advice>>,
+    /// Where `y` and `s` are: (column, rotation from the row).
+    pub ys: [(Column<Advice>, i32); 2],
     /// The range column `R`.
     pub range: Column<Advice>,
     /// Fixed: mul_a, mul_b, add, 2^shift, 2^bits.
@@ -88,13 +106,24 @@ pub struct RequantConfig {
     pub limb_bits: u32,
 }
 
+impl RequantConfig {
+    /// The fixed columns only the requant gates read (not the lookup's `TAG`): on rows
+    /// without a requantization they are free for another chip ([`super::dot`]).
+    pub fn gate_fixed(&self) -> Vec<Column<Fixed>> {
+        self.fixed
+            .iter()
+            .copied()
+            .chain(self.product)
+            .chain(self.compact)
+            .collect()
+    }
+}
+
 /// Indices into [`RequantConfig::advice`].
 mod a {
     pub const X: usize = 0;
     pub const X2: usize = 1;
-    pub const Y: usize = 2;
-    pub const S: usize = 3;
-    pub const OUT: usize = 4;
+    pub const OUT: usize = 2;
 }
 
 /// Indices into [`RequantConfig::fixed`].
@@ -190,10 +219,11 @@ pub struct RequantCells {
 }
 
 impl RequantConfig {
-    /// Creates the gates and the range lookup.
+    /// Creates the gates and the range lookup over `advice`: [`ADVICE`] columns give the
+    /// wide shape, [`TALL_ADVICE`] the tall one (`y`, `s` on the next row).
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
-        advice: [Column<Advice>; ADVICE],
+        advice: &[Column<Advice>],
         range: Column<Advice>,
         table: RangeTableConfig,
         limb_bits: u32,
@@ -206,10 +236,20 @@ impl RequantConfig {
         let product = products.then(|| meta.fixed_column());
         let compact = compact.then(|| meta.fixed_column());
         let limb = Expression::Constant(to_field(1i128 << limb_bits));
+        let ys = if advice.len() >= ADVICE {
+            [(advice[3], 0), (advice[4], 0)]
+        } else {
+            [(advice[0], 1), (advice[1], 1)]
+        };
+        let advice = advice[..TALL_ADVICE].to_vec();
         meta.create_gate("requant", |m| {
             let (qp, qr) = (m.query_selector(q_plain), m.query_selector(q_relu));
             let q = m.query_selector(q);
-            let adv = advice.map(|c| m.query_advice(c, Rotation::cur()));
+            let adv: Vec<_> = advice
+                .iter()
+                .map(|c| m.query_advice(*c, Rotation::cur()))
+                .collect();
+            let [y, s] = ys.map(|(c, r)| m.query_advice(c, Rotation(r)));
             let r: Vec<_> = (0..RANGE_ROWS as i32)
                 .map(|i| m.query_advice(range, Rotation(i)))
                 .collect();
@@ -226,16 +266,16 @@ impl RequantConfig {
                 + adv[a::X].clone() * fx[f::MUL_A].clone()
                 + adv[a::X2].clone() * fx[f::MUL_B].clone()
                 + fx[f::ADD].clone()
-                - adv[a::Y].clone() * fx[f::POW_SHIFT].clone()
+                - y.clone() * fx[f::POW_SHIFT].clone()
                 - r[0].clone()
                 - wide.clone() * r[1].clone() * limb.clone();
-            let sign = adv[a::Y].clone() + fx[f::POW_BITS].clone()
-                - adv[a::S].clone() * fx[f::POW_BITS].clone()
+            let sign = y.clone() + fx[f::POW_BITS].clone()
+                - s.clone() * fx[f::POW_BITS].clone()
                 - wide * (r[2].clone() + r[3].clone() * limb.clone())
                 - c * r[1].clone();
-            let boolean = adv[a::S].clone() * (adv[a::S].clone() - one);
-            let plain = qp * (adv[a::OUT].clone() - adv[a::Y].clone());
-            let relu = qr * (adv[a::OUT].clone() - adv[a::S].clone() * adv[a::Y].clone());
+            let boolean = s.clone() * (s.clone() - one);
+            let plain = qp * (adv[a::OUT].clone() - y.clone());
+            let relu = qr * (adv[a::OUT].clone() - s * y);
             vec![
                 ("rescale", q.clone() * rescale),
                 ("sign", q.clone() * sign),
@@ -256,6 +296,7 @@ impl RequantConfig {
             q_plain,
             q_relu,
             advice,
+            ys,
             range,
             fixed,
             tag,
@@ -263,6 +304,16 @@ impl RequantConfig {
             compact,
             limb_bits,
         }
+    }
+
+    /// True in the tall shape.
+    pub fn is_tall(&self) -> bool {
+        self.ys[0].1 != 0
+    }
+
+    /// Main rows one requantization takes in this circuit.
+    pub fn main_rows(&self) -> usize {
+        main_rows(self.is_tall())
     }
 
     /// Rows of the range column `rq` takes in this circuit.
@@ -330,22 +381,15 @@ impl RequantConfig {
             region.assign_fixed(self.tag, offset + i, to_field(width as i128));
             region.assign_advice(self.range, offset + i, value(v));
         }
-        let vals = [
-            row.x,
-            row.x2,
-            w.map(|w| w.y),
-            w.map(|w| w.sign as i128),
-            w.map(|w| w.out),
-        ];
-        let mut cells = [None; ADVICE];
-        for (i, (col, v)) in self.advice.iter().zip(vals).enumerate() {
-            cells[i] = Some(region.assign_advice(*col, offset, value(v)).cell());
-        }
-        let cell = |i: usize| cells[i].ok_or(Error::Synthesis);
-        Ok(RequantCells {
-            x: cell(a::X)?,
-            x2: cell(a::X2)?,
-            out: cell(a::OUT)?,
-        })
+        let mut cell = |col: Column<Advice>, at: usize, v: Option<i128>| {
+            region.assign_advice(col, at, value(v)).cell()
+        };
+        let x = cell(self.advice[a::X], offset, row.x);
+        let x2 = cell(self.advice[a::X2], offset, row.x2);
+        let out = cell(self.advice[a::OUT], offset, w.map(|w| w.out));
+        let [(yc, yr), (sc, sr)] = self.ys;
+        cell(yc, offset + yr as usize, w.map(|w| w.y));
+        cell(sc, offset + sr as usize, w.map(|w| w.sign as i128));
+        Ok(RequantCells { x, x2, out })
     }
 }

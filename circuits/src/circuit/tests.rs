@@ -75,6 +75,25 @@ fn honest_model_verifies_and_is_small() {
 }
 
 #[test]
+fn tall_and_wide_requant_layouts_verify_and_bind_outputs() {
+    // Two lanes give the tall requant shape (three advice columns, two rows per
+    // requantization); four and more the wide one.
+    use crate::ops::test_support::run_model_at;
+    let m = model(false);
+    for lanes in [2, 4, 8] {
+        run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
+        let err = run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |_, inst| {
+            inst[0] += Fr::from(1u64);
+        });
+        assert!(err.is_err(), "lanes {lanes}");
+        let err = run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |trace, _| {
+            trace.tensors[1][0] += 1;
+        });
+        assert!(err.is_err(), "lanes {lanes}");
+    }
+}
+
+#[test]
 fn rejects_changed_output_instance() {
     let m = model(false);
     let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| {

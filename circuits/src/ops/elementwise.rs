@@ -157,6 +157,16 @@ mod tests {
         RequantRow::honest(RQ, (1, 0, 0), Some(pre), None, "n").unwrap()
     }
 
+    /// The wide shape (`y`, `s` beside `x`) and the tall one (`y`, `s` on the next row) hold
+    /// the same constraints; every row test runs in both.
+    fn verifies_in_both_shapes(c: ChipCircuit) -> bool {
+        c.verify().is_ok() && c.tall().verify().is_ok()
+    }
+
+    fn rejected_in_both_shapes(c: ChipCircuit) -> bool {
+        c.verify().is_err() && c.tall().verify().is_err()
+    }
+
     fn with_witness(pre: i128, w: RequantWitness) -> ChipCircuit {
         let r = RequantRow {
             mul_a: 1,
@@ -179,7 +189,7 @@ mod tests {
             let r = RequantRow::honest(rq, (2, mb, 7), Some(pre), Some(x2), "n").unwrap();
             let add = Elementwise { mul: vec![2, mb as i64], constant: vec![7], index: vec![vec![], vec![]], requant: rq, product: 0 };
             prop_assert_eq!(r.w.unwrap().out, add.reference("n", &[&[pre], &[x2]]).unwrap()[0]);
-            prop_assert!(ChipCircuit::new(vec![], vec![r]).verify().is_ok());
+            prop_assert!(verifies_in_both_shapes(ChipCircuit::new(vec![], vec![r])));
         }
     }
 
@@ -206,8 +216,8 @@ mod tests {
         for pre in [-128, -77, -1, 0, 5, 77, 120] {
             for relu in [false, true] {
                 let rq = Requant { relu, ..SMALL };
-                let r = compact_circuit(pre, rq, None).verify();
-                assert!(r.is_ok(), "pre {pre}, relu {relu}: {r:?}");
+                let c = compact_circuit(pre, rq, None);
+                assert!(verifies_in_both_shapes(c), "pre {pre}, relu {relu}");
             }
         }
     }
@@ -226,7 +236,7 @@ mod tests {
             out: honest.out - 1,
             ..honest
         };
-        assert!(compact_circuit(45, SMALL, Some(w)).verify().is_err());
+        assert!(rejected_in_both_shapes(compact_circuit(45, SMALL, Some(w))));
         // y = 20 is outside [-16, 16): claimed anyway.
         let w = RequantWitness {
             y: 20,
@@ -235,7 +245,11 @@ mod tests {
             mag: 20,
             out: 20,
         };
-        assert!(compact_circuit(160, SMALL, Some(w)).verify().is_err());
+        assert!(rejected_in_both_shapes(compact_circuit(
+            160,
+            SMALL,
+            Some(w)
+        )));
         // A negative y claimed non-negative.
         let neg = RequantRow::honest(SMALL, (1, 0, 0), Some(-45), None, "n")
             .unwrap()
@@ -246,7 +260,11 @@ mod tests {
             mag: neg.y,
             ..neg
         };
-        assert!(compact_circuit(-45, SMALL, Some(w)).verify().is_err());
+        assert!(rejected_in_both_shapes(compact_circuit(
+            -45,
+            SMALL,
+            Some(w)
+        )));
     }
 
     #[test]
@@ -260,7 +278,7 @@ mod tests {
             out: honest.out - 1,
             ..honest
         };
-        assert!(with_witness(100, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(100, w)));
         let w = RequantWitness {
             y: honest.y + 1,
             rem: honest.rem - 32,
@@ -268,7 +286,7 @@ mod tests {
             out: honest.out + 1,
             ..honest
         };
-        assert!(with_witness(100, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(100, w)));
     }
 
     #[test]
@@ -281,7 +299,7 @@ mod tests {
             mag: 70,
             out: 70,
         };
-        assert!(with_witness(70 * 32, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(70 * 32, w)));
     }
 
     #[test]
@@ -295,7 +313,7 @@ mod tests {
             out: honest.y,
             ..honest
         };
-        assert!(with_witness(-200, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(-200, w)));
         // Claim a positive y is negative so that ReLU zeroes it.
         let pos = row(300).w.unwrap();
         let w = RequantWitness {
@@ -304,7 +322,7 @@ mod tests {
             out: 0,
             ..pos
         };
-        assert!(with_witness(300, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(300, w)));
     }
 
     #[test]
@@ -314,7 +332,7 @@ mod tests {
             out: honest.out + 1,
             ..honest
         };
-        assert!(with_witness(300, w).verify().is_err());
+        assert!(rejected_in_both_shapes(with_witness(300, w)));
     }
 
     #[test]

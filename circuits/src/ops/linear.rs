@@ -153,18 +153,18 @@ mod tests {
     fn honest(x: &[i128]) -> ChipCircuit {
         let l = layer();
         let mut dots = Vec::new();
-        let mut acc = l.bias[0] as i128;
+        let mut acc = 0;
         for (c, (xs, ws)) in x.chunks(4).zip(l.weights.chunks(4)).enumerate() {
             acc += xs.iter().zip(ws).map(|(a, b)| a * *b as i128).sum::<i128>();
             dots.push(OwnedDotRow {
                 lanes: xs.iter().map(|v| Some(*v)).collect(),
                 weights: ws.to_vec(),
-                bias: if c == 0 { l.bias[0] as i128 } else { 0 },
                 cont: c > 0,
                 acc: Some(acc),
             });
         }
-        let rq = RequantRow::honest(l.requant, (1, 0, 0), Some(acc), None, "n").unwrap();
+        let bias = l.bias[0] as i128;
+        let rq = RequantRow::honest(l.requant, (1, 0, bias), Some(acc), None, "n").unwrap();
         ChipCircuit::new(dots, vec![rq])
     }
 
@@ -184,7 +184,7 @@ mod tests {
         let mut c = honest(&[1, 2, 3, 4, 5, 6]);
         c.dots[1].acc = c.dots[1].acc.map(|a| a + 1);
         c.requants[0] =
-            RequantRow::honest(layer().requant, (1, 0, 0), c.dots[1].acc, None, "n").unwrap();
+            RequantRow::honest(layer().requant, (1, 0, -9), c.dots[1].acc, None, "n").unwrap();
         assert!(c.verify().is_err());
     }
 
@@ -199,7 +199,7 @@ mod tests {
     fn rejects_accumulator_not_copied_to_requant() {
         let mut c = honest(&[1, 2, 3, 4, 5, 6]);
         let acc = c.dots[1].acc.map(|a| a + 8);
-        c.requants[0] = RequantRow::honest(layer().requant, (1, 0, 0), acc, None, "n").unwrap();
+        c.requants[0] = RequantRow::honest(layer().requant, (1, 0, -9), acc, None, "n").unwrap();
         assert!(c.verify().is_err());
     }
 

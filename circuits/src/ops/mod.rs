@@ -99,7 +99,7 @@ impl LayoutCtx<'_, '_> {
     /// Takes the next requant row for `rq` and its range rows.
     pub fn requant_row(&mut self, rq: &Requant) -> Result<usize, Error> {
         let r = self.row.max(self.range_row);
-        self.row = r + 1;
+        self.row = r + self.requant.main_rows();
         self.range_row = r + self.requant.range_rows(rq);
         self.check()?;
         Ok(r)
@@ -129,6 +129,8 @@ pub struct RowCounter {
     /// The limb width when the requant chip has compact rows (see
     /// [`crate::chips::requant::range_rows`]).
     pub compact: Option<u32>,
+    /// Whether the requant chip is tall (two main rows per requantization).
+    pub tall: bool,
 }
 
 impl RowCounter {
@@ -140,7 +142,7 @@ impl RowCounter {
     /// A requant row for `rq`.
     pub fn requant(&mut self, rq: &Requant) {
         let r = self.row.max(self.range_row);
-        self.row = r + 1;
+        self.row = r + crate::chips::requant::main_rows(self.tall);
         self.range_row = r + crate::chips::requant::range_rows(rq, self.compact);
     }
 
@@ -261,10 +263,10 @@ impl Op {
 /// weight.
 pub(crate) type LaneTerm = (Cell, Option<i128>, i64);
 
-/// Lays out `bias + Σ w·x` over `terms` with the dot chip (at least one row, which holds the
-/// bias when there are no terms), each lane copy-constrained to its input cell, then the
-/// requant row whose input is copy-constrained to the final accumulator. `known` says whether
-/// the values are known (proving) or not (key generation). Returns the output cell.
+/// Lays out `Σ w·x` over `terms` with the dot chip (at least one row), each lane
+/// copy-constrained to its input cell, then the requant row whose input is copy-constrained
+/// to the final accumulator and which adds `bias` as its constant. `known` says whether the
+/// values are known (proving) or not (key generation). Returns the output cell.
 pub(crate) fn dot_then_requant(
     ctx: &mut LayoutCtx<'_, '_>,
     node: &str,
@@ -276,7 +278,7 @@ pub(crate) fn dot_then_requant(
     use crate::chips::dot::DotRow;
     use crate::chips::requant::RequantRow;
     let lanes = ctx.dot.lanes.len();
-    let mut acc = known.then_some(bias);
+    let mut acc = known.then_some(0);
     let mut acc_cell = None;
     let chunks: Vec<&[LaneTerm]> = if terms.is_empty() {
         vec![&[]]
@@ -295,7 +297,6 @@ pub(crate) fn dot_then_requant(
         let row = DotRow {
             lanes: &lane_vals,
             weights: &weights,
-            bias: if c == 0 { bias } else { 0 },
             cont: c > 0,
             acc,
         };
@@ -306,7 +307,7 @@ pub(crate) fn dot_then_requant(
         }
         acc_cell = Some(a);
     }
-    let row = synth(RequantRow::honest(requant, (1, 0, 0), acc, None, node))?;
+    let row = synth(RequantRow::honest(requant, (1, 0, bias), acc, None, node))?;
     let at = ctx.requant_row(&requant)?;
     let rq = ctx.requant.assign(ctx.region, at, &row)?;
     ctx.region

@@ -2,7 +2,7 @@
 
 use crate::chips::dot::{DotConfig, DotRow};
 use crate::chips::range_table::RangeTableConfig;
-use crate::chips::requant::{RequantConfig, RequantRow, ADVICE};
+use crate::chips::requant::{RequantConfig, RequantRow, ADVICE, TALL_ADVICE};
 use crate::Fr;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::dev::MockProver;
@@ -19,7 +19,6 @@ pub const LIMB_BITS: u32 = 4;
 pub struct OwnedDotRow {
     pub lanes: Vec<Option<i128>>,
     pub weights: Vec<i64>,
-    pub bias: i128,
     pub cont: bool,
     pub acc: Option<i128>,
 }
@@ -32,6 +31,8 @@ pub struct ChipCircuit {
     pub requants: Vec<RequantRow>,
     /// Build the requant chip with compact rows (limb width [`LIMB_BITS`]).
     pub compact: bool,
+    /// Build the requant chip in its tall shape (`y`, `s` on the next row).
+    pub tall: bool,
 }
 
 impl ChipCircuit {
@@ -40,7 +41,13 @@ impl ChipCircuit {
             dots,
             requants,
             compact: false,
+            tall: false,
         }
+    }
+
+    /// The same rows in a circuit whose requant chip is tall.
+    pub fn tall(self) -> Self {
+        Self { tall: true, ..self }
     }
 
     /// The same rows in a circuit whose requant chip has compact rows.
@@ -71,31 +78,43 @@ pub struct ChipConfig {
 impl Circuit<Fr> for ChipCircuit {
     type Config = ChipConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = bool;
+    type Params = (bool, bool);
 
     fn without_witnesses(&self) -> Self {
         self.clone()
     }
 
-    fn params(&self) -> bool {
-        self.compact
+    fn params(&self) -> (bool, bool) {
+        (self.compact, self.tall)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
-        Self::configure_with_params(meta, false)
+        Self::configure_with_params(meta, (false, false))
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, compact: bool) -> ChipConfig {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        (compact, tall): (bool, bool),
+    ) -> ChipConfig {
         let advice = [(); ADVICE].map(|_| meta.advice_column());
         for c in advice {
             meta.enable_equality(c);
         }
         let _instance = meta.instance_column();
         let table = RangeTableConfig::configure(meta);
-        let dot = DotConfig::configure(meta, advice[..LANES].to_vec(), advice[LANES]);
         let range = meta.advice_column();
-        let requant =
-            RequantConfig::configure(meta, advice, range, table, LIMB_BITS, true, compact);
+        let cols = if tall {
+            &advice[..TALL_ADVICE]
+        } else {
+            &advice[..]
+        };
+        let requant = RequantConfig::configure(meta, cols, range, table, LIMB_BITS, true, compact);
+        let dot = DotConfig::configure(
+            meta,
+            advice[..LANES].to_vec(),
+            advice[LANES],
+            &requant.gate_fixed(),
+        );
         ChipConfig {
             dot,
             requant,
@@ -114,7 +133,6 @@ impl Circuit<Fr> for ChipCircuit {
                     let row = DotRow {
                         lanes: &d.lanes,
                         weights: &d.weights,
-                        bias: d.bias,
                         cont: d.cont,
                         acc: d.acc,
                     };
@@ -123,7 +141,10 @@ impl Circuit<Fr> for ChipCircuit {
                 let mut at = self.dots.len() + 1;
                 for (i, r) in self.requants.iter().enumerate() {
                     let cells = config.requant.assign(&mut region, at, r)?;
-                    at += config.requant.range_rows(&r.rq);
+                    at += config
+                        .requant
+                        .range_rows(&r.rq)
+                        .max(config.requant.main_rows());
                     if let (0, Some(acc)) = (i, last_acc) {
                         region.constrain_equal(acc, cells.x);
                     }
@@ -141,9 +162,20 @@ pub fn run_model(
     x: Vec<i128>,
     tweak: impl FnOnce(&mut crate::execute::Trace, &mut Vec<Fr>),
 ) -> Result<(), String> {
+    run_model_at(model, None, x, tweak)
+}
+
+/// [`run_model`] with the lane width forced (`None`: the planner's choice).
+pub fn run_model_at(
+    model: &crate::Model,
+    lanes: Option<usize>,
+    x: Vec<i128>,
+    tweak: impl FnOnce(&mut crate::execute::Trace, &mut Vec<Fr>),
+) -> Result<(), String> {
     use std::sync::Arc;
     model.validate().map_err(|e| e.to_string())?;
-    let plan = crate::layout::plan(model).map_err(|e| e.to_string())?;
+    let cost = crate::layout::CostModel::default();
+    let plan = crate::layout::plan_with(model, &cost, lanes).map_err(|e| e.to_string())?;
     let mut trace = crate::execute::execute(model, vec![x]).map_err(|e| e.to_string())?;
     let mut inst = trace.instances(model);
     tweak(&mut trace, &mut inst);
