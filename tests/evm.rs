@@ -146,3 +146,30 @@ fn a_verifier_over_eip170_is_split_and_still_checks_proofs() {
     };
     assert!(rejected(c.verify(&flipped)));
 }
+
+#[test]
+fn the_evm_target_gives_a_cheaper_verifier_for_the_same_model() {
+    // `--target evm` trades prove time for fewer committed columns: its contract must
+    // accept its proofs, reject a changed output, and use less gas than the default layout.
+    let dir = temp_dir("evm-target");
+    let opts = zkonnx::CompileOptions {
+        target: zkonnx::Target::Evm,
+        ..Default::default()
+    };
+    let model = fixture("digits_mlp/model.onnx");
+    zkonnx::compile(&model, &inputs("digits_mlp", 5), &opts, &dir).unwrap();
+    zkonnx::setup(&dir, None).unwrap();
+    let lean = EvmVerifier::build(&dir).unwrap();
+    let x = &inputs("digits_mlp", 7)[6];
+    let proof = zkonnx::prove(&dir, x).unwrap();
+    let lean_gas = lean.verify(&proof).unwrap().gas_used;
+    let default_gas = contract(mlp())
+        .verify(&zkonnx::prove(mlp(), x).unwrap())
+        .unwrap()
+        .gas_used;
+    println!("digits_mlp: gas {default_gas} (prover target), {lean_gas} (evm target)");
+    assert!(lean_gas < default_gas);
+    let mut changed = proof.clone();
+    changed.instances[0][3] = format!("0x{}", "0".repeat(63) + "1");
+    assert!(rejected(lean.verify(&changed)));
+}

@@ -53,17 +53,20 @@ impl Target {
 
 /// Measured prove-time coefficients (microseconds per row of the domain, plus a per-proof
 /// constant), the on-chain gas model, and the exchange rate the planner trades them at.
-/// The prove-time coefficients are fitted to `scripts/bench.sh` on the 2-core machine:
-/// k = 8…16 and 6…34 advice columns (LeNet-5 at k = 16 with 14, 18 and 26 columns gave the
-/// per-column cost).
+/// The prove-time coefficients are fitted by `scripts/fit_cost.sh` on the 2-core machine:
+/// 20 layouts of the example models, k = 10…17 and 4…34 advice columns (rms error 6%, worst
+/// 14%, at k = 17, which it overpredicts).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CostModel {
     /// Per-proof constant (transcript, multi-open, thread start-up), seconds.
     pub per_proof_s: f64,
     /// Gas of an EVM verification besides the committed polynomials (tx, calldata, pairings,
-    /// transcript), fitted to revm measurements of the example models.
+    /// transcript), fitted to revm measurements of the example models
+    /// (`scripts/bench_evm.sh`, single-contract verifiers, 27–39 commitments).
     pub gas_base: u64,
-    /// Gas per committed polynomial the verifier touches.
+    /// Gas per committed polynomial the verifier touches: its scalar multiplication
+    /// (6,000) and addition, its commitment or evaluations in the call data, and its share
+    /// of the field arithmetic (fitted, like `gas_base`).
     pub gas_per_commitment: u64,
     /// Seconds of prove time the planner would pay to save one million gas.
     pub seconds_per_mgas: f64,
@@ -80,14 +83,14 @@ pub struct CostModel {
 impl Default for CostModel {
     fn default() -> Self {
         Self {
-            per_proof_s: 0.05,
-            gas_base: 234_000,
-            gas_per_commitment: 6_400,
+            per_proof_s: 0.08,
+            gas_base: 175_000,
+            gas_per_commitment: 8_000,
             seconds_per_mgas: 1.0,
-            base_us: 48.0,
-            per_advice_us: 6.7,
-            first_lookup_us: 44.0,
-            more_lookup_us: 13.0,
+            base_us: 20.4,
+            per_advice_us: 8.1,
+            first_lookup_us: 30.0,
+            more_lookup_us: 27.4,
         }
     }
 }
