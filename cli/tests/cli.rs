@@ -175,7 +175,9 @@ fn evm_commands() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("gas used: ") && text.contains("deployed size: "),
+        text.contains("gas used: ")
+            && text.contains("deployed size: ")
+            && text.contains("optimizer on"),
         "{text}"
     );
     // A flipped proof byte: the contract rejects it, one line, non-zero exit.
@@ -201,6 +203,38 @@ fn evm_commands() {
         &zkonnx(&["evm", "calldata", &bad.display().to_string()]),
         "transcript",
     );
+}
+
+#[test]
+fn a_verifier_over_eip170_is_written_and_checked_as_parts() {
+    // The attention block's verifier does not fit one contract: `evm verifier` says how to
+    // deploy the parts, and `evm verify` deploys them all and lists their sizes.
+    let dir = temp("evm-split");
+    let d = dir.display().to_string();
+    let out = zkonnx(&[
+        "run",
+        &fixture("attention/model.onnx"),
+        &fixture("attention/input_1.json"),
+        "--out",
+        &d,
+    ]);
+    assert!(out.status.success());
+    let sol = dir.join("Verifier.sol").display().to_string();
+    let out = zkonnx(&["evm", "verifier", &d, "--out", &sol]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Halo2VerifierPart1"),
+        "{text}"
+    );
+    let p = dir.join("proof.json").display().to_string();
+    let out = zkonnx(&["evm", "verify", &d, &p]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("contracts: Halo2VerifierPart1 "), "{text}");
 }
 
 #[test]
