@@ -16,6 +16,9 @@ process.stdin.on("end", () => {
     sources: { "Verifier.sol": { content: source } },
     settings: {
       optimizer,
+      // No metadata hash: a contract's code then depends only on its own source and these
+      // settings, so a split verifier's main contract can pin its parts' code hashes.
+      metadata: { bytecodeHash: "none", appendCBOR: false },
       outputSelection: { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
   };

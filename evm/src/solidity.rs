@@ -6,6 +6,7 @@
 //! `catch_unwind`: a failure is an error, not a crash.
 
 use crate::error::EvmError;
+use crate::solc;
 use crate::split::{self, VerifierSource};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr};
 use halo2_proofs::poly::commitment::ParamsProver;
@@ -21,12 +22,31 @@ type Verifier = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
 
 /// The Solidity source of a verifier for `vk` (made with `srs`): one contract, or, when that
 /// would exceed EIP-170, a main contract and parts ([`crate::split`]).
+///
+/// A split verifier's main contract checks its parts' code hashes, so generating one
+/// compiles the parts (the pinned solc must be installed).
 pub fn verifier(srs: &Srs, vk: &VerifierKey) -> Result<VerifierSource, EvmError> {
     split::fit(
         &generate(srs, vk)?,
         split::WHOLE_BUDGET,
         split::PIECE_BUDGET,
+        part_hashes,
     )
+}
+
+/// Compiles the part contracts in `source` and returns the keccak256 of each one's deployed
+/// code, parts 1 to `parts` in order.
+pub fn part_hashes(source: &str, parts: usize) -> Result<Vec<[u8; 32]>, EvmError> {
+    let compiled = solc::compile(source)?;
+    (1..=parts)
+        .map(|i| {
+            let name = split::part_name(i);
+            compiled
+                .get(&name)
+                .map(|c| revm::primitives::keccak256(&c.deployed).0)
+                .ok_or_else(|| EvmError::Compile(format!("solc produced no contract {name}")))
+        })
+        .collect()
 }
 
 /// The Solidity source of snark-verifier's verifier for `vk` (made with `srs`), in one

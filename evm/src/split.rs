@@ -14,8 +14,10 @@
 //! Soundness: the pieces are the generator's own code, run in order on the same memory.
 //! A part that fails a check reverts, and main reverts if a part reverts or returns memory of
 //! another length (a call to an address without code "succeeds" with no data, and must not
-//! pass). Main trusts the part addresses given to its constructor as it trusts its own code:
-//! whoever relies on a deployment checks the parts' code like the main's.
+//! pass). Main's constructor takes the parts' addresses and refuses any whose code hash is
+//! not the one compiled with it, so main's own code fixes what every part runs: nobody has
+//! to trust the deployer. Parts are compiled without a metadata hash, so their code depends
+//! only on their source and the compiler settings ([`crate::solc::OPTIMIZER`]).
 
 use crate::error::EvmError;
 use std::fmt::Write;
@@ -62,15 +64,33 @@ fn weight(code: &str) -> usize {
 }
 
 /// Keeps `code` whole if it has at most `whole` characters, else splits it into pieces of
-/// at most `piece` characters.
-pub fn fit(code: &str, whole: usize, piece: usize) -> Result<VerifierSource, EvmError> {
+/// at most `piece` characters. `hashes` gets the parts' source and their number, compiles
+/// them and returns the keccak256 of each part's deployed code, in order.
+pub fn fit(
+    code: &str,
+    whole: usize,
+    piece: usize,
+    hashes: impl FnOnce(&str, usize) -> Result<Vec<[u8; 32]>, EvmError>,
+) -> Result<VerifierSource, EvmError> {
     if weight(code) <= whole {
         return Ok(VerifierSource {
             solidity: code.to_string(),
             parts: 0,
         });
     }
-    split(code, piece)
+    let pieces = Pieces::cut(code, piece)?;
+    let parts = pieces.parts();
+    let hashes = hashes(&pieces.parts_source(), parts)?;
+    if hashes.len() != parts {
+        return Err(EvmError::Generate(format!(
+            "expected {parts} part hashes, got {}",
+            hashes.len()
+        )));
+    }
+    Ok(VerifierSource {
+        solidity: pieces.source(&hashes),
+        parts,
+    })
 }
 
 /// The generated assembly block, cut into statements.
@@ -84,33 +104,73 @@ struct Block<'a> {
     epilogue: Vec<&'a str>,
 }
 
-/// Splits `code` (one generated verifier) into a main contract and as few parts of at most
-/// `budget` characters as the first piece (which must read the whole proof) allows: each
-/// part costs a call and two copies of the memory.
-pub fn split(code: &str, budget: usize) -> Result<VerifierSource, EvmError> {
-    let block = parse(code)?;
-    let first_min = block
-        .body
-        .iter()
-        .rposition(|s| s.contains("calldataload"))
-        .map_or(0, |i| i + 1);
-    let pieces = cut(&block.body, first_min, budget);
-    let ends = memory_ends(&block.body, &pieces);
-    let defs: Vec<&str> = block
-        .prologue
-        .iter()
-        .copied()
-        .filter(|s| s.starts_with("let f_") || s.starts_with("function "))
-        .collect();
-    let mut out = String::from("// SPDX-License-Identifier: MIT\n\npragma solidity 0.8.19;\n");
-    for (i, range) in pieces.iter().enumerate().skip(1) {
-        write_part(&mut out, i, &defs, &block.body[range.clone()], ends[i]);
+/// A generated verifier cut into a main contract's piece and the parts' pieces.
+pub struct Pieces<'a> {
+    block: Block<'a>,
+    /// Statement ranges of `block.body`: main's first, then one per part.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Memory used by the end of each range.
+    ends: Vec<usize>,
+    /// Declarations every part repeats (`f_p`, `f_q`, functions).
+    defs: Vec<&'a str>,
+}
+
+const HEADER: &str = "// SPDX-License-Identifier: MIT\n\npragma solidity 0.8.19;\n";
+
+impl<'a> Pieces<'a> {
+    /// Cuts `code` (one generated verifier) into a main piece and as few parts of at most
+    /// `budget` characters as the main piece (which must read the whole proof) allows: each
+    /// part costs a call and two copies of the memory.
+    pub fn cut(code: &'a str, budget: usize) -> Result<Self, EvmError> {
+        let block = parse(code)?;
+        let first_min = block
+            .body
+            .iter()
+            .rposition(|s| s.contains("calldataload"))
+            .map_or(0, |i| i + 1);
+        let ranges = cut(&block.body, first_min, budget);
+        let ends = memory_ends(&block.body, &ranges);
+        let defs = block
+            .prologue
+            .iter()
+            .copied()
+            .filter(|s| s.starts_with("let f_") || s.starts_with("function "))
+            .collect();
+        Ok(Self {
+            block,
+            ranges,
+            ends,
+            defs,
+        })
     }
-    write_main(&mut out, &block, &pieces, &ends);
-    Ok(VerifierSource {
-        solidity: out,
-        parts: pieces.len() - 1,
-    })
+
+    /// Number of part contracts.
+    pub fn parts(&self) -> usize {
+        self.ranges.len() - 1
+    }
+
+    /// The part contracts alone (to compile them and hash their code).
+    pub fn parts_source(&self) -> String {
+        let mut out = String::from(HEADER);
+        self.write_parts(&mut out);
+        out
+    }
+
+    /// Every contract: the parts, then main, which accepts only parts whose deployed code
+    /// has the keccak256 `hashes[i]`.
+    pub fn source(&self, hashes: &[[u8; 32]]) -> String {
+        let mut out = String::from(HEADER);
+        self.write_parts(&mut out);
+        write_main(&mut out, &self.block, &self.ranges, &self.ends, hashes);
+        out
+    }
+
+    fn write_parts(&self, out: &mut String) {
+        for (i, range) in self.ranges.iter().enumerate().skip(1) {
+            let piece = &self.block.body[range.clone()];
+            write_part(out, i, &self.defs, piece, self.ends[i]);
+        }
+    }
 }
 
 /// Cuts `body` into consecutive ranges; the first ends no earlier than `first_min`, and
@@ -201,6 +261,7 @@ fn write_main(
     block: &Block<'_>,
     pieces: &[std::ops::Range<usize>],
     ends: &[usize],
+    hashes: &[[u8; 32]],
 ) {
     let parts = 1..pieces.len();
     let _ = write!(out, "\ncontract {MAIN} {{\n");
@@ -209,8 +270,12 @@ fn write_main(
     }
     let args: Vec<String> = parts.clone().map(|i| format!("address p{i}")).collect();
     let _ = writeln!(out, "\n    constructor({}) {{", args.join(", "));
-    for i in parts.clone() {
-        let _ = writeln!(out, "        part{i} = p{i};");
+    for (i, h) in parts.clone().zip(hashes) {
+        let _ = writeln!(
+            out,
+            "        require(p{i}.codehash == 0x{}, \"part {i}: other code\");\n        part{i} = p{i};",
+            hex::encode(h)
+        );
     }
     let _ = write!(
         out,
@@ -366,14 +431,18 @@ success := and(eq(mload(0x100), 3), success)
 
     #[test]
     fn a_small_verifier_stays_whole_and_a_cut_starts_after_the_last_proof_read() {
-        assert_eq!(fit(CODE, 100_000, 10).unwrap().parts, 0);
-        let split = fit(CODE, 10, 10).unwrap();
+        let hashes = |_: &str, n: usize| Ok(vec![[7u8; 32]; n]);
+        assert_eq!(fit(CODE, 100_000, 10, hashes).unwrap().parts, 0);
+        let split = fit(CODE, 10, 10, hashes).unwrap();
         // The first piece holds both calldata reads; each later statement is its own part.
         assert_eq!(split.parts, 3);
         assert!(split.solidity.contains("contract Halo2VerifierPart3"));
         assert!(split
             .solidity
             .contains("constructor(address p1, address p2, address p3)"));
+        assert!(split
+            .solidity
+            .contains(&format!("require(p3.codehash == 0x{}", "07".repeat(32))));
         // Part 1 receives memory up to 0xc0 + 0x60 and returns up to 0xe0 + 0x60.
         assert!(split
             .solidity
