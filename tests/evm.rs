@@ -47,16 +47,8 @@ fn honest_proofs_are_accepted_and_fit_eip170() {
 fn changed_output_flipped_byte_and_other_model_are_rejected() {
     let c = contract(mlp());
     let proof = zkonnx::prove(mlp(), &inputs("digits_mlp", 2)[1]).unwrap();
-    let mut changed = proof.clone();
-    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
-    assert!(rejected(c.verify(&changed)));
-    let mut bytes = proof.proof_bytes().unwrap();
-    bytes[200] ^= 0x01;
-    let flipped = ProofFile {
-        proof: format!("0x{}", hex(&bytes)),
-        ..proof.clone()
-    };
-    assert!(rejected(c.verify(&flipped)));
+    assert!(rejected(c.verify(&with_instance(&proof, 0, 9))));
+    assert!(rejected(c.verify(&with_flipped_byte(&proof, 200))));
     let other = zkonnx::prove(linreg(), &inputs("linreg", 1)[0]).unwrap();
     assert!(rejected(c.verify(&other)));
 }
@@ -89,6 +81,23 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// `proof` with public value `i` replaced by `v`.
+fn with_instance(proof: &ProofFile, i: usize, v: u8) -> ProofFile {
+    let mut changed = proof.clone();
+    changed.instances[0][i] = format!("0x{}{v:02x}", "0".repeat(62));
+    changed
+}
+
+/// `proof` with bit 0 of proof byte `at` flipped.
+fn with_flipped_byte(proof: &ProofFile, at: usize) -> ProofFile {
+    let mut bytes = proof.proof_bytes().unwrap();
+    bytes[at] ^= 0x01;
+    ProofFile {
+        proof: format!("0x{}", hex(&bytes)),
+        ..proof.clone()
+    }
+}
+
 #[test]
 fn a_freivalds_checked_product_verifies_on_chain() {
     // A product of two activations (the conformance case `test_operator_mm`): its circuit has
@@ -114,9 +123,7 @@ fn a_freivalds_checked_product_verifies_on_chain() {
     let proof = zkonnx::prove(&dir, &input).unwrap();
     let receipt = c.verify(&proof).unwrap();
     println!("freivalds: gas used {}", receipt.gas_used);
-    let mut changed = proof.clone();
-    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
-    assert!(rejected(c.verify(&changed)));
+    assert!(rejected(c.verify(&with_instance(&proof, 0, 9))));
 }
 
 #[test]
@@ -135,16 +142,8 @@ fn a_verifier_over_eip170_is_split_and_still_checks_proofs() {
     );
     assert_eq!(receipt.sizes.len(), c.source.parts + 1);
     assert!(receipt.deployed_size() <= zkonnx::crates::evm::MAX_CODE_SIZE);
-    let mut changed = proof.clone();
-    changed.instances[0][0] = format!("0x{}", "0".repeat(63) + "9");
-    assert!(rejected(c.verify(&changed)));
-    let mut bytes = proof.proof_bytes().unwrap();
-    bytes[300] ^= 0x01;
-    let flipped = ProofFile {
-        proof: format!("0x{}", hex(&bytes)),
-        ..proof
-    };
-    assert!(rejected(c.verify(&flipped)));
+    assert!(rejected(c.verify(&with_instance(&proof, 0, 9))));
+    assert!(rejected(c.verify(&with_flipped_byte(&proof, 300))));
 }
 
 #[test]
@@ -169,7 +168,5 @@ fn the_evm_target_gives_a_cheaper_verifier_for_the_same_model() {
         .gas_used;
     println!("digits_mlp: gas {default_gas} (prover target), {lean_gas} (evm target)");
     assert!(lean_gas < default_gas);
-    let mut changed = proof.clone();
-    changed.instances[0][3] = format!("0x{}", "0".repeat(63) + "1");
-    assert!(rejected(lean.verify(&changed)));
+    assert!(rejected(lean.verify(&with_instance(&proof, 3, 1))));
 }

@@ -28,6 +28,21 @@ fn temp(tag: &str) -> PathBuf {
 }
 
 /// Fails unless the command failed with exactly one line on stderr and no panic.
+/// `zkonnx run` on fixture `model` with its input `input`, into a fresh folder `tag`:
+/// the folder, as a path and a string, and the command's output.
+fn run_fixture(tag: &str, model: &str, input: usize) -> (PathBuf, String, Output) {
+    let dir = temp(tag);
+    let d = dir.display().to_string();
+    let out = zkonnx(&[
+        "run",
+        &fixture(&format!("{model}/model.onnx")),
+        &fixture(&format!("{model}/input_{input}.json")),
+        "--out",
+        &d,
+    ]);
+    (dir, d, out)
+}
+
 fn assert_clean_failure(out: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "expected failure, stderr: {err}");
@@ -41,15 +56,7 @@ fn assert_clean_failure(out: &Output, needle: &str) {
 
 #[test]
 fn run_then_verify_then_tamper() {
-    let dir = temp("run");
-    let d = dir.display().to_string();
-    let out = zkonnx(&[
-        "run",
-        &fixture("linreg/model.onnx"),
-        &fixture("linreg/input_0.json"),
-        "--out",
-        &d,
-    ]);
+    let (dir, d, out) = run_fixture("run", "linreg", 0);
     assert!(
         out.status.success(),
         "{}",
@@ -144,15 +151,7 @@ fn help_lists_the_commands() {
 
 #[test]
 fn evm_commands() {
-    let dir = temp("evm");
-    let d = dir.display().to_string();
-    let out = zkonnx(&[
-        "run",
-        &fixture("linreg/model.onnx"),
-        &fixture("linreg/input_1.json"),
-        "--out",
-        &d,
-    ]);
+    let (dir, d, out) = run_fixture("evm", "linreg", 1);
     assert!(out.status.success());
     let p = dir.join("proof.json").display().to_string();
     let sol = dir.join("Verifier.sol");
@@ -209,15 +208,7 @@ fn evm_commands() {
 fn a_verifier_over_eip170_is_written_and_checked_as_parts() {
     // The attention block's verifier does not fit one contract: `evm verifier` says how to
     // deploy the parts, and `evm verify` deploys them all and lists their sizes.
-    let dir = temp("evm-split");
-    let d = dir.display().to_string();
-    let out = zkonnx(&[
-        "run",
-        &fixture("attention/model.onnx"),
-        &fixture("attention/input_1.json"),
-        "--out",
-        &d,
-    ]);
+    let (dir, d, out) = run_fixture("evm-split", "attention", 1);
     assert!(out.status.success());
     let sol = dir.join("Verifier.sol").display().to_string();
     let out = zkonnx(&["evm", "verifier", &d, "--out", &sol]);
@@ -239,17 +230,8 @@ fn a_verifier_over_eip170_is_written_and_checked_as_parts() {
 
 #[test]
 fn evm_without_compiler_is_a_clear_error() {
-    let dir = temp("nosolc");
-    let d = dir.display().to_string();
-    assert!(zkonnx(&[
-        "run",
-        &fixture("linreg/model.onnx"),
-        &fixture("linreg/input_2.json"),
-        "--out",
-        &d
-    ])
-    .status
-    .success());
+    let (dir, d, out) = run_fixture("nosolc", "linreg", 2);
+    assert!(out.status.success());
     let p = dir.join("proof.json").display().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_zkonnx"))
         .args(["evm", "verify", &d, &p])
