@@ -3,12 +3,14 @@
 //! Columns: `W+1` advice columns (at least 3) shared by the dot chip (lanes and accumulator)
 //! and the requant chip (five cells in one row from `W = 4`, else three per row over two
 //! rows); the requant chip's fixed columns, which the dot chip's weights share (plus more
-//! when `W > 4`); the two range-table columns; and one instance column holding the public
+//! when `W > 2`); the range-table column; and one instance column holding the public
 //! inputs (if public) followed by the outputs.
 //!
 //! Everything lives in one region laid out row by row: each graph input value gets a requant
 //! row that bounds it to its calibrated domain, then each node lays out its rows. The output
-//! cells are copy-constrained to the instance column, so a proof binds exactly those values.
+//! cells are bound to the instance column through the dot chip's gate (one dot row per
+//! public value in the first rows, `acc = inst`, its `acc` copy-constrained to the cell), so a
+//! proof binds exactly those values.
 //! `configure` depends only on [`CircuitParams`], which `vk.bin` carries; the weights are
 //! fixed columns, committed in the verifying key.
 
@@ -23,7 +25,7 @@ use crate::layout::{advice_columns, LayoutPlan};
 use crate::ops::{synth, LayoutCtx};
 use crate::Fr;
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner};
-use halo2_proofs::plonk::{Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -57,7 +59,6 @@ pub struct ModelConfig {
     table: RangeTableConfig,
     fn_table: Option<FnTableConfig>,
     freivalds: Option<FreivaldsConfig>,
-    instance: Column<Instance>,
 }
 
 /// A model, its layout plan, and (when proving) the trace of one execution.
@@ -91,12 +92,12 @@ impl ModelCircuit {
         &self.plan
     }
 
-    /// Assigns inputs and nodes; returns the cells bound to the instance column, in order.
+    /// Assigns the public-value rows, inputs and nodes.
     fn assign(
         &self,
         config: &ModelConfig,
         region: &mut Region<'_, Fr>,
-    ) -> Result<(Vec<Cell>, Vec<FreivaldsJob>), Error> {
+    ) -> Result<Vec<FreivaldsJob>, Error> {
         let model = &*self.model;
         let trace = self.trace.as_deref();
         let tags = model
@@ -112,7 +113,8 @@ impl ModelCircuit {
             region,
             dot: &config.dot,
             requant: &config.requant,
-            row: 0,
+            // The first rows hold the public values (see `bind_public`).
+            row: self.plan.instances,
             range_row: 0,
             limit: self.plan.rows,
         };
@@ -150,8 +152,32 @@ impl ModelCircuit {
             return Err(Error::Synthesis);
         }
         public.extend(model.outputs.iter().flat_map(|&o| cells[o].iter().copied()));
-        Ok((public, ctx.freivalds_jobs))
+        let values = trace.map(|t| t.instance_values(model));
+        bind_public(&config.dot, ctx.region, &public, values.as_deref())?;
+        Ok(ctx.freivalds_jobs)
     }
+}
+
+/// Binds `public[i]` to instance row `i`: a dot row with no lanes at row `i` (so
+/// `acc = inst[i]`) whose `acc` is copy-constrained to the cell.
+fn bind_public(
+    dot: &DotConfig,
+    region: &mut Region<'_, Fr>,
+    public: &[Cell],
+    values: Option<&[i128]>,
+) -> Result<(), Error> {
+    use crate::chips::dot::DotRow;
+    for (i, cell) in public.iter().enumerate() {
+        let row = DotRow {
+            lanes: &[],
+            weights: &[],
+            cont: false,
+            acc: values.map(|v| v[i]),
+        };
+        let (_, acc) = dot.assign(region, i, &row)?;
+        region.constrain_equal(acc, *cell);
+    }
+    Ok(())
 }
 
 impl Circuit<Fr> for ModelCircuit {
@@ -181,7 +207,6 @@ impl Circuit<Fr> for ModelCircuit {
             meta.enable_equality(*c);
         }
         let instance = meta.instance_column();
-        meta.enable_equality(instance);
         let table = RangeTableConfig::configure(meta);
         let range = meta.advice_column();
         let requant = RequantConfig::configure(
@@ -198,6 +223,7 @@ impl Circuit<Fr> for ModelCircuit {
             advice[..params.lanes].to_vec(),
             advice[params.lanes],
             &requant.gate_fixed(),
+            instance,
         );
         let fn_table = params
             .fn_table
@@ -211,7 +237,6 @@ impl Circuit<Fr> for ModelCircuit {
             table,
             fn_table,
             freivalds,
-            instance,
         }
     }
 
@@ -234,7 +259,7 @@ impl Circuit<Fr> for ModelCircuit {
         config: ModelConfig,
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
-        config.table.load(&mut layouter, &self.plan.widths)?;
+        config.table.load(&mut layouter, self.plan.limb_bits)?;
         if let Some(fn_table) = &config.fn_table {
             let entries: Vec<_> = self
                 .model
@@ -244,11 +269,8 @@ impl Circuit<Fr> for ModelCircuit {
                 .collect();
             fn_table.load(&mut layouter, &entries)?;
         }
-        let (public, jobs) =
+        let jobs =
             layouter.assign_region(|| "model", |mut region| self.assign(&config, &mut region))?;
-        for (row, cell) in public.into_iter().enumerate() {
-            layouter.constrain_instance(cell, config.instance, row);
-        }
         if let Some(chip) = &config.freivalds {
             // Everything above is committed before the challenge is drawn. The second-phase
             // region uses only the chip's own columns, so it starts at row 0 and its offsets

@@ -91,6 +91,14 @@ impl Trace {
 
     /// The instance column: public inputs (if public), then the outputs, flattened.
     pub fn instances(&self, model: &Model) -> Vec<Fr> {
+        self.instance_values(model)
+            .into_iter()
+            .map(to_field)
+            .collect()
+    }
+
+    /// The public values as integers, in instance order.
+    pub fn instance_values(&self, model: &Model) -> Vec<i128> {
         let inputs = if model.public_input {
             &self.tensors[..model.inputs.len()]
         } else {
@@ -100,7 +108,7 @@ impl Trace {
             .iter()
             .flatten()
             .chain(model.outputs.iter().flat_map(|&o| &self.tensors[o]))
-            .map(|&v| to_field(v))
+            .copied()
             .collect()
     }
 }

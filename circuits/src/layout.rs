@@ -7,13 +7,12 @@
 //! rows and the range table, and the width whose prediction is lowest.
 
 use crate::chips::range_table::table_rows;
-use crate::chips::requant::{self, limb_widths};
+use crate::chips::requant;
 use crate::error::CircuitError;
 use crate::ir::Model;
 use crate::requant::MAX_BITS;
 use crate::CircuitParams;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// Smallest `k` tried.
 pub const MIN_K: u32 = 6;
@@ -148,10 +147,8 @@ pub struct LayoutPlan {
     pub limb_bits: u32,
     /// Rows the model uses.
     pub rows: usize,
-    /// Rows of the range table.
+    /// Rows of the range table (`2^limb_bits`).
     pub table_rows: usize,
-    /// Range widths in the table.
-    pub widths: BTreeSet<u32>,
     /// Advice columns.
     pub advice_columns: usize,
     /// Rows of the function tables (0 without table functions).
@@ -212,6 +209,8 @@ pub fn is_tall(lanes: usize) -> bool {
 /// input value gets a requant row).
 pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
     let mut counter = crate::ops::RowCounter {
+        // The first rows bind the public values (one dot row each).
+        row: num_instances(model),
         compact,
         tall: is_tall(lanes),
         ..Default::default()
@@ -257,17 +256,14 @@ fn max_width(model: &Model) -> Result<u32, CircuitError> {
     Ok(widest)
 }
 
-/// Widths the table must hold with `b`-bit limbs.
-pub fn widths(model: &Model, b: u32) -> BTreeSet<u32> {
-    let mut set = BTreeSet::new();
-    for (_, rq) in model.requants() {
-        for w in [rq.shift, rq.bits] {
-            let (lo, hi) = limb_widths(w, b);
-            set.insert(lo);
-            set.insert(hi);
-        }
-    }
-    set
+/// Public values: the inputs when public, then the outputs.
+pub fn num_instances(model: &Model) -> usize {
+    let inputs: usize = if model.public_input {
+        model.inputs.iter().map(|i| i.len()).sum()
+    } else {
+        0
+    };
+    inputs + model.outputs.iter().map(|&o| model.len(o)).sum::<usize>()
 }
 
 /// Plans the layout with the default cost model.
@@ -283,12 +279,7 @@ pub fn plan_with(
     lanes: Option<usize>,
 ) -> Result<LayoutPlan, CircuitError> {
     let widest = max_width(model)?;
-    let instances = model.outputs.iter().map(|&o| model.len(o)).sum::<usize>()
-        + if model.public_input {
-            model.inputs.iter().map(|i| i.len()).sum()
-        } else {
-            0
-        };
+    let instances = num_instances(model);
     let mut best: Option<LayoutPlan> = None;
     let choices: Vec<usize> = match lanes {
         Some(l) => vec![l],
@@ -338,7 +329,7 @@ fn fit(
         let key = if compact { b } else { 0 };
         *memo
             .entry(key)
-            .or_insert_with(|| rows(model, lanes, compact.then_some(b)).max(instances))
+            .or_insert_with(|| rows(model, lanes, compact.then_some(b)))
     };
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;
@@ -347,8 +338,7 @@ fn fit(
         }
         for b in widest.div_ceil(2).max(1)..k {
             let rows = rows_for(b);
-            let widths = widths(model, b);
-            let table = table_rows(&widths);
+            let table = table_rows(b);
             if rows > usable || table > usable {
                 continue;
             }
@@ -369,7 +359,6 @@ fn fit(
                 limb_bits: b,
                 rows,
                 table_rows: table,
-                widths,
                 advice_columns: advice,
                 fn_table_rows,
                 products,

@@ -1,17 +1,23 @@
 //! The wide dot-product chip: one row adds `W` products against fixed weights to a running
 //! sum.
 //!
-//! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i)) = 0`, where `w_i` and `cont`
-//! are fixed columns. A dot product of length `n` takes `⌈n/W⌉` rows: the first has
+//! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i + inst)) = 0`, where `w_i` and
+//! `cont` are fixed columns and `inst` is the instance column. A dot product of length `n` takes `⌈n/W⌉` rows: the first has
 //! `cont = 0`, later rows `cont = 1`. Lanes past `n` have weight 0. A bias is not the chip's
 //! business: the requant row that reads the sum adds it as a constant.
 //!
+//! **Public values.** The instance column holds the public values in its first rows and 0
+//! below them. The circuit lays out one dot row with no lanes (`acc = inst`) at each of those
+//! rows and copy-constrains its `acc` to the public cell; on every other dot row `inst = 0`
+//! and the gate is the plain dot product. So the instance column needs no equality (its
+//! permutation column would cost the on-chain verifier another commitment).
+//!
 //! **Shared fixed columns.** Each committed column costs the on-chain verifier ~6.4k gas, so
 //! the `W + 1` fixed columns are taken first from `shared`: fixed columns of a chip whose
-//! gates are off on dot rows (the requant chip's multipliers, constant and powers). The
-//! layout gives every row to one chip, so on a dot row those columns hold the dot chip's
-//! weights and on a requant row the requant chip's constants; each gate reads them only where
-//! its own selector is on. Up to four lanes add no fixed column at all.
+//! gates are off on dot rows (the requant chip's multipliers and constant). The layout gives
+//! every row to one chip, so on a dot row those columns hold the dot chip's weights and on a
+//! requant row the requant chip's constants; each gate reads them only where its own
+//! selector is on. Two lanes add no fixed column at all.
 //!
 //! Soundness: the weights are fixed, so they are committed in the verifying key; every lane
 //! is copy-constrained to the cell it reads; each `acc` is fixed by the gate from the row
@@ -22,7 +28,7 @@ use super::value;
 use crate::fixed_point::to_field;
 use crate::Fr;
 use halo2_proofs::circuit::{Cell, Region};
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Instance, Selector};
 use halo2_proofs::poly::Rotation;
 
 /// Columns and selector of the dot chip.
@@ -61,6 +67,7 @@ impl DotConfig {
         lanes: Vec<Column<Advice>>,
         acc: Column<Advice>,
         shared: &[Column<Fixed>],
+        instance: Column<Instance>,
     ) -> Self {
         let q = meta.selector();
         let mut fixed: Vec<Column<Fixed>> = shared.iter().copied().take(lanes.len() + 1).collect();
@@ -73,7 +80,8 @@ impl DotConfig {
             let q = m.query_selector(q);
             let acc_cur = m.query_advice(acc, Rotation::cur());
             let acc_prev = m.query_advice(acc, Rotation::prev());
-            let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev;
+            let mut sum = m.query_fixed(cont, Rotation::cur()) * acc_prev
+                + m.query_instance(instance, Rotation::cur());
             for (lane, w) in lanes.iter().zip(&weights) {
                 sum = sum
                     + m.query_advice(*lane, Rotation::cur()) * m.query_fixed(*w, Rotation::cur());

@@ -1,74 +1,47 @@
-//! The tagged range table: rows `(t, v)` for every width `t` the circuit uses and every
-//! `v ∈ [0, 2^t)`, plus `(0, 0)`.
+//! The range table: one column holding `0, 1, …, 2^b − 1` for the circuit's limb width `b`.
 //!
-//! A lookup of `(t, x)` proves `0 ≤ x < 2^t`. Rows that do not look anything up present
-//! `(0, 0)`, which is in the table. The table holds only the widths this circuit needs, so
-//! its size follows the work instead of setting a floor on `k`.
+//! A lookup of `x` proves `0 ≤ x < 2^b`. Every limb the requant chip checks is a full `b`-bit
+//! limb (it aligns each shift and domain to one or two limbs), so no width tag is needed:
+//! one fixed column and one looked-up advice column serve every range check. Range-column
+//! cells that hold no limb are 0, which is in the table.
 
 use crate::fixed_point::to_field;
 use crate::Fr;
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Error, TableColumn};
-use std::collections::BTreeSet;
 
-/// The two table columns.
+/// The table column.
 #[derive(Clone, Copy, Debug)]
 pub struct RangeTableConfig {
-    /// Width tag `t`.
-    pub tag: TableColumn,
-    /// Value `v < 2^t`.
+    /// Values `0 … 2^b − 1`.
     pub value: TableColumn,
 }
 
-/// Number of table rows for a set of widths.
-pub fn table_rows(widths: &BTreeSet<u32>) -> usize {
-    1 + widths
-        .iter()
-        .filter(|&&t| t > 0)
-        .map(|&t| 1usize << t)
-        .sum::<usize>()
+/// Number of table rows for limb width `b`.
+pub fn table_rows(limb_bits: u32) -> usize {
+    1usize << limb_bits
 }
 
 impl RangeTableConfig {
-    /// Allocates the table columns.
+    /// Allocates the table column.
     pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
         Self {
-            tag: meta.lookup_table_column(),
             value: meta.lookup_table_column(),
         }
     }
 
-    /// Fills the table with every `(t, v)` for `t` in `widths`.
-    pub fn load(
-        &self,
-        layouter: &mut impl Layouter<Fr>,
-        widths: &BTreeSet<u32>,
-    ) -> Result<(), Error> {
+    /// Fills the table with `0 … 2^limb_bits − 1`.
+    pub fn load(&self, layouter: &mut impl Layouter<Fr>, limb_bits: u32) -> Result<(), Error> {
         layouter.assign_table(
             || "range table",
             |mut table| {
-                let mut row = 0;
-                let mut put = |t: u32, v: i128, row: &mut usize| -> Result<(), Error> {
-                    table.assign_cell(
-                        || "tag",
-                        self.tag,
-                        *row,
-                        || Value::known(to_field(t as i128)),
-                    )?;
+                for v in 0..(1i128 << limb_bits) {
                     table.assign_cell(
                         || "value",
                         self.value,
-                        *row,
+                        v as usize,
                         || Value::known(to_field(v)),
                     )?;
-                    *row += 1;
-                    Ok(())
-                };
-                put(0, 0, &mut row)?;
-                for &t in widths.iter().filter(|&&t| t > 0) {
-                    for v in 0..(1i128 << t) {
-                        put(t, v, &mut row)?;
-                    }
                 }
                 Ok(())
             },

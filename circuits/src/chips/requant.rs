@@ -1,31 +1,42 @@
-//! The requantization chip: one row per value, plus four cells of the range column `R`,
-//! proves
+//! The requantization chip: one row per value, plus two or four cells of the range column
+//! `R`, proves
 //!
 //! ```text
-//! "rescale": x·x2·mul_ab + x·mul_a + x2·mul_b + add = y·2^shift + R[0] + R[1]·2^b
-//! "sign":    y + 2^bits = s·2^bits + R[2] + R[3]·2^b
+//! "rescale": x·x2·mul_ab + x·mul_a + x2·mul_b + add = y·2^(2b) + R[0] + R[1]·2^b
+//! "sign":    y + 2^(2b) = s·2^(2b) + R[2] + R[3]·2^b
 //! "bool":    s·(s - 1) = 0
-//! "out":     out = y          (plain rows)
-//! "out relu": out = s·y       (ReLU rows)
-//! lookup:    (TAG, R) ∈ range table, on every row
+//! "relu":    r = s·y
+//! lookup:    R ∈ [0, 2^b), on every row
 //! ```
-//! where `R[i]` is the range column at rotation `i`, `TAG` is a fixed column holding each
-//! limb's width (`min(shift, b)`, `shift - min(shift, b)`, then the same for `bits`; 0 on rows
-//! without a limb, which forces `R = 0` there), `mul_a`, `mul_b`, `add` (which includes the
-//! rounding constant `2^(shift-1)`), `2^shift` and `2^bits` are fixed columns, and `b` is the
-//! circuit's limb width; `mul_ab` is a fixed column present only in circuits that multiply
-//! two activations. One lookup argument without a selector serves every range check.
+//! where `R[i]` is the range column at rotation `i`, `b` is the circuit's limb width, and
+//! `mul_a`, `mul_b`, `add` and `mul_ab` are fixed columns (`mul_ab` only in circuits that
+//! multiply two activations). The output cell is `y` on a plain row and `r` on a ReLU row;
+//! every row computes both, so the chip needs one selector, which halo2 packs with the dot
+//! chip's into one fixed column (a plain/ReLU selector pair cost a second one).
+//!
+//! **Aligned shifts.** A requantization divides by `2^shift` with `shift ≤ 2b` (the planner
+//! picks `b ≥ ⌈widest/2⌉`). The row multiplies its constants by `2^e`, `e = 2b − shift`,
+//! which leaves the rounded quotient unchanged (`(pre + 2^(shift−1))·2^e / 2^(2b)`), so every
+//! row divides by `2^(2b)` and every limb is a full `b`-bit limb: the range table is one
+//! column `0 … 2^b − 1` with no width tags, and no column holds `2^shift` or `2^bits`.
+//! The domain check proves `y ∈ [−2^(2b), 2^(2b))`, at least the calibrated domain
+//! (`bits ≤ 2b`); a larger bound keeps every value, sum and product far below the field
+//! size, which is what soundness needs (the calibrated domain itself is enforced by the
+//! reference execution that makes the witness, and by the tables an out-of-domain key
+//! cannot match).
 //!
 //! **Compact rows.** A circuit built with `compact` has one more fixed column `C`. On a row
-//! with `C = 1` (only where `shift ≤ b` and `bits ≤ b`) one limb each suffices:
+//! with `C = 1` (only where `shift ≤ b` and `bits ≤ b`) one limb each suffices, and the row
+//! aligns to `b` instead of `2b`:
 //!
 //! ```text
-//! "rescale": … = y·2^shift + R[0]               "sign": y + 2^bits = s·2^bits + R[1]
+//! "rescale": … = y·2^b + R[0]               "sign": y + 2^b = s·2^b + R[1]
 //! ```
-//! (the gates read `R[0] + (1−C)·R[1]·2^b` and `(1−C)·(R[2] + R[3]·2^b) + C·R[1]`), so the row
-//! takes two cells of `R` and the next requantization can start two rows later: the range
-//! column, which bounds how many values a circuit can requantize, holds twice as many.
-//! `C` is fixed, so the prover cannot choose which form a row uses.
+//! (the gates read `R[0] + (1−C)·R[1]·2^b`, `(1−C)·(R[2] + R[3]·2^b) + C·R[1]` and the power
+//! `(1−C)·2^(2b) + C·2^b`), so the row takes two cells of `R` and the next requantization
+//! can start two rows later: the range column, which bounds how many values a circuit can
+//! requantize, holds twice as many. `C` is fixed, so the prover cannot choose which form a
+//! row uses.
 //!
 //! **Two shapes.** Wide: `x, x2, out, y, s` sit in five advice columns of one row. Tall:
 //! `x, x2, out` in three columns, and `y, s` in the first two of them on the next row, which
@@ -35,13 +46,12 @@
 //! to four rows per requantization anyway, usually hides the second row. The constraints are
 //! the same polynomials in both shapes; only where `y` and `s` are read differs.
 //!
-//! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` in `[0, 2^shift)` and
-//! `m = R[2] + R[3]·2^b` in `[0, 2^bits)` (compact rows: `rem = R[0]`, `m = R[1]`, each
-//! looked up at its full width). With `s` boolean, "sign" then forces
-//! `y ∈ [-2^bits, 2^bits)` and `s = [y ≥ 0]`. Since `2^(bits+shift+1) < p`, the pair
+//! Soundness: the lookup puts `rem = R[0] + R[1]·2^b` and `m = R[2] + R[3]·2^b` in
+//! `[0, 2^(2b))` (compact rows: `rem = R[0]`, `m = R[1]` in `[0, 2^b)`). With `s` boolean,
+//! "sign" then forces `y ∈ [-2^(2b), 2^(2b))` and `s = [y ≥ 0]`. Since `2^(4b+1) < p`, the pair
 //! `(y, rem)` in these ranges is unique for a given left side of "rescale", so `y` is the
 //! rounded quotient and `out` is fixed by `x`, `x2` and the fixed columns. The layout gives
-//! every requant row four `R` rows of its own. No cell the output depends on is free.
+//! every requant row its `R` rows. No cell the output depends on is free.
 
 use super::range_table::RangeTableConfig;
 use super::value;
@@ -82,22 +92,16 @@ pub fn range_rows(rq: &Requant, compact: Option<u32>) -> usize {
 /// Columns of the requant chip.
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
-    /// Enables "rescale", "sign" and "bool" on every requant row.
+    /// Enables every gate of the chip.
     pub q: Selector,
-    /// Enables output `y`.
-    pub q_plain: Selector,
-    /// Enables output `s·y` (ReLU).
-    pub q_relu: Selector,
-    /// Advice: x, x2, out (and y, s in the wide shape).
+    /// Advice: x, x2, r = s·y (and y, s in the wide shape).
     pub advice: Vec<Column<Advice>>,
     /// Where `y` and `s` are: (column, rotation from the row).
     pub ys: [(Column<Advice>, i32); 2],
     /// The range column `R`.
     pub range: Column<Advice>,
-    /// Fixed: mul_a, mul_b, add, 2^shift, 2^bits.
-    pub fixed: [Column<Fixed>; 5],
-    /// Limb widths looked up with `R`.
-    pub tag: Column<Fixed>,
+    /// Fixed: mul_a, mul_b, add (scaled to the row's limb-aligned shift).
+    pub fixed: [Column<Fixed>; 3],
     /// Coefficient of the product `x·x2`, when the circuit multiplies activations.
     pub product: Option<Column<Fixed>>,
     /// 1 on compact rows, when the circuit has them.
@@ -107,8 +111,8 @@ pub struct RequantConfig {
 }
 
 impl RequantConfig {
-    /// The fixed columns only the requant gates read (not the lookup's `TAG`): on rows
-    /// without a requantization they are free for another chip ([`super::dot`]).
+    /// The fixed columns only the requant gates read: on rows without a requantization they
+    /// are free for another chip ([`super::dot`]).
     pub fn gate_fixed(&self) -> Vec<Column<Fixed>> {
         self.fixed
             .iter()
@@ -123,7 +127,7 @@ impl RequantConfig {
 mod a {
     pub const X: usize = 0;
     pub const X2: usize = 1;
-    pub const OUT: usize = 2;
+    pub const RELU: usize = 2;
 }
 
 /// Indices into [`RequantConfig::fixed`].
@@ -131,14 +135,16 @@ mod f {
     pub const MUL_A: usize = 0;
     pub const MUL_B: usize = 1;
     pub const ADD: usize = 2;
-    pub const POW_SHIFT: usize = 3;
-    pub const POW_BITS: usize = 4;
 }
 
-/// The limb widths `(lo, hi)` a `width`-bit range check uses with `b`-bit limbs.
-pub fn limb_widths(width: u32, limb_bits: u32) -> (u32, u32) {
-    let lo = width.min(limb_bits);
-    (lo, width - lo)
+/// The limb-aligned width a row uses for `rem` and for `m`: one limb (`b`) on a compact
+/// row, two (`2b`) otherwise.
+pub fn aligned_bits(compact_row: bool, limb_bits: u32) -> u32 {
+    if compact_row {
+        limb_bits
+    } else {
+        2 * limb_bits
+    }
 }
 
 /// Everything one requant row holds. Honest rows come from [`RequantRow::honest`]; tests
@@ -230,12 +236,12 @@ impl RequantConfig {
         products: bool,
         compact: bool,
     ) -> Self {
-        let (q, q_plain, q_relu) = (meta.selector(), meta.selector(), meta.selector());
-        let fixed = [(); 5].map(|_| meta.fixed_column());
-        let tag = meta.fixed_column();
+        let q = meta.selector();
+        let fixed = [(); 3].map(|_| meta.fixed_column());
         let product = products.then(|| meta.fixed_column());
         let compact = compact.then(|| meta.fixed_column());
         let limb = Expression::Constant(to_field(1i128 << limb_bits));
+        let two_limbs = Expression::Constant(to_field(1i128 << (2 * limb_bits)));
         let ys = if advice.len() >= ADVICE {
             [(advice[3], 0), (advice[4], 0)]
         } else {
@@ -243,7 +249,6 @@ impl RequantConfig {
         };
         let advice = advice[..TALL_ADVICE].to_vec();
         meta.create_gate("requant", |m| {
-            let (qp, qr) = (m.query_selector(q_plain), m.query_selector(q_relu));
             let q = m.query_selector(q);
             let adv: Vec<_> = advice
                 .iter()
@@ -259,6 +264,8 @@ impl RequantConfig {
                 m.query_fixed(c, Rotation::cur())
             });
             let wide = one.clone() - c.clone();
+            // 2^(2b) on a two-limb row, 2^b on a compact row: both shift and domain.
+            let pow = wide.clone() * two_limbs.clone() + c.clone() * limb.clone();
             let prod = product.map_or(Expression::Constant(Fr::zero()), |c| {
                 m.query_fixed(c, Rotation::cur()) * adv[a::X].clone() * adv[a::X2].clone()
             });
@@ -266,40 +273,31 @@ impl RequantConfig {
                 + adv[a::X].clone() * fx[f::MUL_A].clone()
                 + adv[a::X2].clone() * fx[f::MUL_B].clone()
                 + fx[f::ADD].clone()
-                - y.clone() * fx[f::POW_SHIFT].clone()
+                - y.clone() * pow.clone()
                 - r[0].clone()
                 - wide.clone() * r[1].clone() * limb.clone();
-            let sign = y.clone() + fx[f::POW_BITS].clone()
-                - s.clone() * fx[f::POW_BITS].clone()
+            let sign = y.clone() + pow.clone()
+                - s.clone() * pow
                 - wide * (r[2].clone() + r[3].clone() * limb.clone())
                 - c * r[1].clone();
             let boolean = s.clone() * (s.clone() - one);
-            let plain = qp * (adv[a::OUT].clone() - y.clone());
-            let relu = qr * (adv[a::OUT].clone() - s * y);
+            let relu = adv[a::RELU].clone() - s * y;
             vec![
                 ("rescale", q.clone() * rescale),
                 ("sign", q.clone() * sign),
-                ("bool", q * boolean),
-                ("out", plain),
-                ("out relu", relu),
+                ("bool", q.clone() * boolean),
+                ("relu", q * relu),
             ]
         });
-        meta.lookup_any("limb range", |m| {
-            let t = m.query_fixed(tag, Rotation::cur());
-            let v = m.query_advice(range, Rotation::cur());
-            let tt = m.query_fixed(table.tag.inner(), Rotation::cur());
-            let tv = m.query_fixed(table.value.inner(), Rotation::cur());
-            vec![(t, tt), (v, tv)]
+        meta.lookup("limb range", |m| {
+            vec![(m.query_advice(range, Rotation::cur()), table.value)]
         });
         Self {
             q,
-            q_plain,
-            q_relu,
             advice,
             ys,
             range,
             fixed,
-            tag,
             product,
             compact,
             limb_bits,
@@ -330,55 +328,46 @@ impl RequantConfig {
         row: &RequantRow,
     ) -> Result<RequantCells, Error> {
         self.q.enable(region, offset)?;
-        let out = if row.rq.relu {
-            &self.q_relu
-        } else {
-            &self.q_plain
-        };
-        out.enable(region, offset)?;
         let b = self.limb_bits;
-        let (r_lo_w, r_hi_w) = limb_widths(row.rq.shift, b);
-        let (m_lo_w, m_hi_w) = limb_widths(row.rq.bits, b);
-        let fixed_vals = [
-            row.mul_a,
-            row.mul_b,
-            row.add + row.rq.half(),
-            1i128 << row.rq.shift,
-            1i128 << row.rq.bits,
-        ];
+        let compact = is_compact(&row.rq, self.compact.map(|_| b));
+        let width = aligned_bits(compact, b);
+        if row.rq.shift > width || row.rq.bits > width {
+            return Err(Error::Synthesis);
+        }
+        // Scaling the numerator by 2^e moves the shift to the aligned width without changing
+        // the rounded quotient: (pre + 2^(s-1))·2^e / 2^(s+e) = (pre + 2^(s-1)) / 2^s.
+        let scale = to_field(1i128 << (width - row.rq.shift));
+        let fixed_vals = [row.mul_a, row.mul_b, row.add + row.rq.half()];
         for (col, v) in self.fixed.iter().zip(fixed_vals) {
-            region.assign_fixed(*col, offset, to_field(v));
+            region.assign_fixed(*col, offset, to_field(v) * scale);
         }
         match (self.product, row.mul_ab) {
             (Some(col), v) => {
-                region.assign_fixed(col, offset, to_field(v));
+                region.assign_fixed(col, offset, to_field(v) * scale);
             }
             (None, 0) => {}
             (None, _) => return Err(Error::Synthesis),
         }
-        let split = |v: i128, lo_w: u32| (v & ((1i128 << lo_w) - 1), v >> lo_w);
-        let w = row.w;
-        let rem = w.map(|w| split(w.rem, r_lo_w));
-        let mag = w.map(|w| split(w.mag, m_lo_w));
-        let compact = is_compact(&row.rq, self.compact.map(|_| b));
         if let Some(col) = self.compact {
             region.assign_fixed(col, offset, to_field(compact as i128));
         }
+        let w = row.w;
+        // rem·2^e in [0, 2^width); m = y + 2^width − s·2^width in [0, 2^width) iff y is in
+        // [−2^width, 2^width) with sign s.
+        let rem = w.map(|w| w.rem << (width - row.rq.shift));
+        let mag = w.map(|w| w.y + (1i128 << width) * (1 - w.sign as i128));
+        let split = |v: i128| (v & ((1i128 << b) - 1), v >> b);
         let limbs = if compact {
-            vec![
-                (row.rq.shift, w.map(|w| w.rem)),
-                (row.rq.bits, w.map(|w| w.mag)),
-            ]
+            vec![rem, mag]
         } else {
             vec![
-                (r_lo_w, rem.map(|r| r.0)),
-                (r_hi_w, rem.map(|r| r.1)),
-                (m_lo_w, mag.map(|m| m.0)),
-                (m_hi_w, mag.map(|m| m.1)),
+                rem.map(|r| split(r).0),
+                rem.map(|r| split(r).1),
+                mag.map(|m| split(m).0),
+                mag.map(|m| split(m).1),
             ]
         };
-        for (i, (width, v)) in limbs.into_iter().enumerate() {
-            region.assign_fixed(self.tag, offset + i, to_field(width as i128));
+        for (i, v) in limbs.into_iter().enumerate() {
             region.assign_advice(self.range, offset + i, value(v));
         }
         let mut cell = |col: Column<Advice>, at: usize, v: Option<i128>| {
@@ -386,10 +375,20 @@ impl RequantConfig {
         };
         let x = cell(self.advice[a::X], offset, row.x);
         let x2 = cell(self.advice[a::X2], offset, row.x2);
-        let out = cell(self.advice[a::OUT], offset, w.map(|w| w.out));
+        // r = s·y on every row; a ReLU row's output is r (the witness's `out`, which tests
+        // alter), a plain row's is y.
+        let r = w.map(|w| {
+            if row.rq.relu {
+                w.out
+            } else {
+                w.y * w.sign as i128
+            }
+        });
+        let relu = cell(self.advice[a::RELU], offset, r);
         let [(yc, yr), (sc, sr)] = self.ys;
-        cell(yc, offset + yr as usize, w.map(|w| w.y));
+        let y = cell(yc, offset + yr as usize, w.map(|w| w.y));
         cell(sc, offset + sr as usize, w.map(|w| w.sign as i128));
+        let out = if row.rq.relu { relu } else { y };
         Ok(RequantCells { x, x2, out })
     }
 }

@@ -291,15 +291,27 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range_value() {
-        // pre = 70·32 puts y = 70 outside [-64, 64): claim it anyway with s = 1.
+        // The row aligns to two 4-bit limbs, so the circuit bounds y to [-256, 256) (the
+        // calibrated [-64, 64) is the reference execution's check). pre = 300·32 puts
+        // y = 300 outside: claim it anyway with s = 1, and with s = 0.
+        for sign in [true, false] {
+            let w = RequantWitness {
+                y: 300,
+                rem: 16,
+                sign,
+                mag: 300,
+                out: 300,
+            };
+            assert!(rejected_in_both_shapes(with_witness(300 * 32, w)));
+        }
         let w = RequantWitness {
-            y: 70,
+            y: -300,
             rem: 16,
-            sign: true,
-            mag: 70,
-            out: 70,
+            sign: false,
+            mag: 0,
+            out: 0,
         };
-        assert!(rejected_in_both_shapes(with_witness(70 * 32, w)));
+        assert!(rejected_in_both_shapes(with_witness(-300 * 32, w)));
     }
 
     #[test]
