@@ -1,6 +1,6 @@
 //! The three chips every operator is laid out with: a wide dot product against fixed
 //! weights ([`dot`]), requantization with a proven range and optional ReLU ([`requant`]),
-//! and the tagged range table both look up into ([`range_table`]).
+//! and the range table its limbs look up into ([`range_table`]).
 
 pub mod dot;
 pub mod fn_table;
