@@ -23,7 +23,7 @@ use crate::chips::requant::{RequantConfig, RequantRow};
 use crate::execute::Trace;
 use crate::ir::{input_requant, Model};
 use crate::layout::{advice_columns, LayoutPlan};
-use crate::ops::{synth, LayoutCtx};
+use crate::ops::{synth, LayoutCtx, RowCounter};
 use crate::Fr;
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
@@ -115,8 +115,11 @@ impl ModelCircuit {
             dot: &config.dot,
             requant: &config.requant,
             // The first rows hold the public values (see `bind_public`).
-            row: self.plan.instances,
-            range_row: 0,
+            rows: RowCounter::new(
+                self.plan.instances,
+                self.plan.lanes,
+                self.plan.compact.then_some(self.plan.limb_bits),
+            ),
             limit: self.plan.rows,
         };
         let mut cells: Vec<Vec<Cell>> = Vec::with_capacity(model.num_tensors());
@@ -149,7 +152,7 @@ impl ModelCircuit {
                 .layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
             cells.push(out);
         }
-        if ctx.used() > self.plan.rows {
+        if ctx.rows.used() > self.plan.rows {
             return Err(Error::Synthesis);
         }
         public.extend(model.outputs.iter().flat_map(|&o| cells[o].iter().copied()));

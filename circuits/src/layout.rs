@@ -208,16 +208,13 @@ pub fn is_tall(lanes: usize) -> bool {
 /// Rows the model takes with `lanes`-wide dot products, counted in layout order (each
 /// input value gets a requant row).
 pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
-    let mut counter = crate::ops::RowCounter {
-        // The first rows bind the public values (one dot row each).
-        row: num_instances(model),
-        compact,
-        tall: is_tall(lanes),
-        ..Default::default()
-    };
+    // The first rows bind the public values (one dot row each).
+    let mut counter = crate::ops::RowCounter::new(num_instances(model), lanes, compact);
     for input in &model.inputs {
         let rq = crate::ir::input_requant(input);
-        (0..input.len()).for_each(|_| counter.requant(&rq));
+        for _ in 0..input.len() {
+            counter.requant(&rq);
+        }
     }
     for node in &model.nodes {
         let first = node.inputs.first().map_or(0, |&i| model.len(i));
@@ -229,11 +226,8 @@ pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
 /// Rows one node takes, on its own.
 pub fn node_rows(model: &Model, node: &crate::ir::Node, plan: &LayoutPlan) -> usize {
     let lanes = plan.lanes;
-    let mut counter = crate::ops::RowCounter {
-        compact: plan.compact.then_some(plan.limb_bits),
-        tall: is_tall(lanes),
-        ..Default::default()
-    };
+    let compact = plan.compact.then_some(plan.limb_bits);
+    let mut counter = crate::ops::RowCounter::new(0, lanes, compact);
     let first = node.inputs.first().map_or(0, |&i| model.len(i));
     node.op.count_rows(lanes, first, &mut counter);
     counter.used()

@@ -304,21 +304,6 @@ impl RequantConfig {
         }
     }
 
-    /// True in the tall shape.
-    pub fn is_tall(&self) -> bool {
-        self.ys[0].1 != 0
-    }
-
-    /// Main rows one requantization takes in this circuit.
-    pub fn main_rows(&self) -> usize {
-        main_rows(self.is_tall())
-    }
-
-    /// Rows of the range column `rq` takes in this circuit.
-    pub fn range_rows(&self, rq: &Requant) -> usize {
-        range_rows(rq, self.compact.map(|_| self.limb_bits))
-    }
-
     /// Assigns one requantization at `offset` (its range limbs at `offset..offset + 4`, or
     /// `offset..offset + 2` on a compact row).
     pub fn assign(

@@ -86,8 +86,12 @@ impl MatMul {
 
     /// Counts rows: a requant row per entry of `C`, then the Freivalds rows.
     pub fn count_rows(&self, rows: &mut RowCounter) {
-        (0..self.m * self.n).for_each(|_| rows.requant(&self.requant));
-        (0..self.check_rows()).for_each(|_| rows.dot());
+        for _ in 0..self.m * self.n {
+            rows.requant(&self.requant);
+        }
+        for _ in 0..self.check_rows() {
+            rows.dot();
+        }
     }
 
     /// Lays out the requant rows and the first-phase Freivalds rows; queues the job.

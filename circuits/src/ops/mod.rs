@@ -72,10 +72,8 @@ pub struct LayoutCtx<'a, 'r> {
     pub dot: &'a DotConfig,
     /// Requantization chip.
     pub requant: &'a RequantConfig,
-    /// Next free row of the main columns.
-    pub row: usize,
-    /// Next free row of the range column.
-    pub range_row: usize,
+    /// The row allocator (the same one the planner counts rows with).
+    pub rows: RowCounter,
     /// Rows available; taking a row past it is an error, never a halo2 panic.
     pub limit: usize,
     /// Function-table chip, when the model has table functions.
@@ -91,35 +89,29 @@ pub struct LayoutCtx<'a, 'r> {
 impl LayoutCtx<'_, '_> {
     /// Takes the next dot row.
     pub fn dot_row(&mut self) -> Result<usize, Error> {
-        self.row += 1;
+        let r = self.rows.dot();
         self.check()?;
-        Ok(self.row - 1)
+        Ok(r)
     }
 
     /// Takes the next requant row for `rq` and its range rows.
     pub fn requant_row(&mut self, rq: &Requant) -> Result<usize, Error> {
-        let r = self.row.max(self.range_row);
-        self.row = r + self.requant.main_rows();
-        self.range_row = r + self.requant.range_rows(rq);
+        let r = self.rows.requant(rq);
         self.check()?;
         Ok(r)
     }
 
     fn check(&self) -> Result<(), Error> {
-        if self.used() > self.limit {
+        if self.rows.used() > self.limit {
             Err(Error::Synthesis)
         } else {
             Ok(())
         }
     }
-
-    /// Rows used so far.
-    pub fn used(&self) -> usize {
-        self.row.max(self.range_row)
-    }
 }
 
-/// Counts rows the way [`LayoutCtx`] allocates them, without a region.
+/// Allocates rows: [`LayoutCtx`] lays out with it, the planner counts rows with it, so the
+/// plan and the layout cannot disagree.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RowCounter {
     /// Main rows.
@@ -134,22 +126,37 @@ pub struct RowCounter {
 }
 
 impl RowCounter {
-    /// A dot row.
-    pub fn dot(&mut self) {
-        self.row += 1;
+    /// A counter from row `first` for a circuit with `lanes` dot lanes and, when it has
+    /// compact requant rows, limb width `compact`.
+    pub fn new(first: usize, lanes: usize, compact: Option<u32>) -> Self {
+        Self {
+            row: first,
+            range_row: 0,
+            compact,
+            tall: crate::layout::is_tall(lanes),
+        }
     }
 
-    /// A requant row for `rq`.
-    pub fn requant(&mut self, rq: &Requant) {
-        let r = self.row.max(self.range_row);
+    /// A dot row; returns it.
+    pub fn dot(&mut self) -> usize {
+        self.row += 1;
+        self.row - 1
+    }
+
+    /// A requant row for `rq` and its range rows; returns the requant row.
+    pub fn requant(&mut self, rq: &Requant) -> usize {
+        let r = self.used();
         self.row = r + crate::chips::requant::main_rows(self.tall);
         self.range_row = r + crate::chips::requant::range_rows(rq, self.compact);
+        r
     }
 
     /// The rows of `dot_then_requant` over `terms` terms: at least one dot row, then the
     /// requant row.
     pub fn dot_then_requant(&mut self, terms: usize, lanes: usize, rq: &Requant) {
-        (0..terms.div_ceil(lanes).max(1)).for_each(|_| self.dot());
+        for _ in 0..terms.div_ceil(lanes).max(1) {
+            self.dot();
+        }
         self.requant(rq);
     }
 
@@ -213,7 +220,9 @@ impl Op {
         match self {
             Op::Linear(op) => op.count_rows(lanes, input_len, rows),
             Op::Elementwise(op) => {
-                (0..op.out_len_of(input_len)).for_each(|_| rows.requant(&op.requant))
+                for _ in 0..op.out_len_of(input_len) {
+                    rows.requant(&op.requant);
+                }
             }
             Op::SparseDot(op) => op.count_rows(lanes, rows),
             Op::TableFn(op) => op.count_rows(input_len, rows),

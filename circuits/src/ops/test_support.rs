@@ -3,6 +3,7 @@
 use crate::chips::dot::{DotConfig, DotRow};
 use crate::chips::range_table::RangeTableConfig;
 use crate::chips::requant::{RequantConfig, RequantRow, ADVICE, TALL_ADVICE};
+use crate::ops::RowCounter;
 use crate::Fr;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::dev::MockProver;
@@ -127,23 +128,25 @@ impl Circuit<Fr> for ChipCircuit {
         layouter.assign_region(
             || "rows",
             |mut region| {
+                // Rows from 1, so that the first dot row has a row before it.
+                let mut rows = RowCounter {
+                    row: 1,
+                    range_row: 0,
+                    compact: self.compact.then_some(LIMB_BITS),
+                    tall: self.tall,
+                };
                 let mut last_acc = None;
-                for (i, d) in self.dots.iter().enumerate() {
+                for d in &self.dots {
                     let row = DotRow {
                         lanes: &d.lanes,
                         weights: &d.weights,
                         cont: d.cont,
                         acc: d.acc,
                     };
-                    last_acc = Some(config.dot.assign(&mut region, i + 1, &row)?.1);
+                    last_acc = Some(config.dot.assign(&mut region, rows.dot(), &row)?.1);
                 }
-                let mut at = self.dots.len() + 1;
                 for (i, r) in self.requants.iter().enumerate() {
-                    let cells = config.requant.assign(&mut region, at, r)?;
-                    at += config
-                        .requant
-                        .range_rows(&r.rq)
-                        .max(config.requant.main_rows());
+                    let cells = config.requant.assign(&mut region, rows.requant(&r.rq), r)?;
                     if let (0, Some(acc)) = (i, last_acc) {
                         region.constrain_equal(acc, cells.x);
                     }
