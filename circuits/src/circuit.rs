@@ -8,10 +8,9 @@
 //!
 //! Everything lives in one region laid out row by row: each graph input value gets a requant
 //! row that bounds it (to `±2^(2b)`, see [`crate::chips::requant`]), then each node lays out
-//! its rows. The output
-//! cells are bound to the instance column through the dot chip's gate (one dot row per
-//! public value in the first rows, `acc = inst`, its `acc` copy-constrained to the cell), so a
-//! proof binds exactly those values.
+//! its rows. The output cells are bound to the instance column through the dot chip's gate
+//! (one dot row per public value in the first rows, `acc = inst`, its `acc`
+//! copy-constrained to the cell), so a proof binds exactly those values.
 //! `configure` depends only on [`CircuitParams`], which `vk.bin` carries; the weights are
 //! fixed columns, committed in the verifying key.
 

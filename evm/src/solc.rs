@@ -49,15 +49,6 @@ impl CompiledSource {
     pub fn get(&self, name: &str) -> Option<&Compiled> {
         self.contracts.iter().find(|c| c.name == name)
     }
-
-    /// The largest deployed code.
-    pub fn largest(&self) -> usize {
-        self.contracts
-            .iter()
-            .map(|c| c.deployed.len())
-            .max()
-            .unwrap_or(0)
-    }
 }
 
 #[derive(Deserialize)]

@@ -58,7 +58,7 @@ pub fn part_name(i: usize) -> String {
     format!("{MAIN}Part{i}")
 }
 
-/// Characters that count against [`PIECE_BUDGET`].
+/// Characters that count against [`WHOLE_BUDGET`] and [`PIECE_BUDGET`].
 fn weight(code: &str) -> usize {
     code.chars().filter(|c| !c.is_whitespace()).count()
 }

@@ -2,8 +2,8 @@
 //! sum.
 //!
 //! Gate "dot": `q · (acc - (cont·acc_prev + Σ_i lane_i·w_i + inst)) = 0`, where `w_i` and
-//! `cont` are fixed columns and `inst` is the instance column. A dot product of length `n` takes `⌈n/W⌉` rows: the first has
-//! `cont = 0`, later rows `cont = 1`. Lanes past `n` have weight 0. A bias is not the chip's
+//! `cont` are fixed columns and `inst` is the instance column. A dot product of length `n`
+//! takes `⌈n/W⌉` rows: the first has `cont = 0`, later rows `cont = 1`. Lanes past `n` have weight 0. A bias is not the chip's
 //! business: the requant row that reads the sum adds it as a constant.
 //!
 //! **Public values.** The instance column holds the public values in its first rows and 0
@@ -12,7 +12,7 @@
 //! and the gate is the plain dot product. So the instance column needs no equality (its
 //! permutation column would cost the on-chain verifier another commitment).
 //!
-//! **Shared fixed columns.** Each committed column costs the on-chain verifier ~6.4k gas, so
+//! **Shared fixed columns.** Each committed column costs the on-chain verifier ~8k gas, so
 //! the `W + 1` fixed columns are taken first from `shared`: fixed columns of a chip whose
 //! gates are off on dot rows (the requant chip's multipliers and constant). The layout gives
 //! every row to one chip, so on a dot row those columns hold the dot chip's weights and on a
@@ -70,12 +70,10 @@ impl DotConfig {
         instance: Column<Instance>,
     ) -> Self {
         let q = meta.selector();
-        let mut fixed: Vec<Column<Fixed>> = shared.iter().copied().take(lanes.len() + 1).collect();
-        while fixed.len() < lanes.len() + 1 {
-            fixed.push(meta.fixed_column());
-        }
-        let cont = fixed.pop().unwrap_or_else(|| meta.fixed_column());
-        let weights = fixed;
+        let mut shared = shared.iter().copied();
+        let mut next = || shared.next().unwrap_or_else(|| meta.fixed_column());
+        let weights: Vec<_> = lanes.iter().map(|_| next()).collect();
+        let cont = next();
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q);
             let acc_cur = m.query_advice(acc, Rotation::cur());

@@ -62,9 +62,9 @@ use halo2_proofs::circuit::{Cell, Region};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 
-/// Main advice columns of the wide shape (besides the range column): `x, x2, out, y, s`.
+/// Main advice columns of the wide shape (besides the range column): `x, x2, r, y, s`.
 pub const ADVICE: usize = 5;
-/// Main advice columns of the tall shape: `x, x2, out`, with `y, s` in the first two of
+/// Main advice columns of the tall shape: `x, x2, r`, with `y, s` in the first two of
 /// them on the next row.
 pub const TALL_ADVICE: usize = 3;
 /// Rows of the range column one requantization takes (two on a compact row).

@@ -196,42 +196,40 @@ pub fn run_model_at(
 /// the verifier accepts; a prover that refuses to finish counts as rejected. Unlike
 /// MockProver this runs the actual argument, with challenges drawn from the transcript.
 pub fn real_proof_accepts<C: Circuit<Fr>>(keys_from: &C, proven: &C) -> bool {
-    {
-        use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-        use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
-        use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-        use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
-        use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-        use halo2_proofs::transcript::{
-            Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-        };
-        use rand::{rngs::StdRng, SeedableRng};
+    use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+    use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof};
+    use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+    use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+    use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+    use halo2_proofs::transcript::{
+        Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
+    };
+    use rand::{rngs::StdRng, SeedableRng};
 
-        let mut rng = StdRng::seed_from_u64(7);
-        let params = ParamsKZG::<Bn256>::setup(6, &mut rng);
-        let vk = keygen_vk(&params, keys_from).expect("vk");
-        let pk = keygen_pk(&params, vk.clone(), keys_from).expect("pk");
-        let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
-        let proved = create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
-            &params,
-            &pk,
-            std::slice::from_ref(proven),
-            &[&[&[]]],
-            &mut rng,
-            &mut transcript,
-        );
-        if proved.is_err() {
-            return false;
-        }
-        let proof = transcript.finalize();
-        let mut reader = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof.as_slice());
-        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
-            &params,
-            &vk,
-            SingleStrategy::new(&params),
-            &[&[&[]]],
-            &mut reader,
-        )
-        .is_ok()
+    let mut rng = StdRng::seed_from_u64(7);
+    let params = ParamsKZG::<Bn256>::setup(6, &mut rng);
+    let vk = keygen_vk(&params, keys_from).expect("vk");
+    let pk = keygen_pk(&params, vk.clone(), keys_from).expect("pk");
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+    let proved = create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+        &params,
+        &pk,
+        std::slice::from_ref(proven),
+        &[&[&[]]],
+        &mut rng,
+        &mut transcript,
+    );
+    if proved.is_err() {
+        return false;
     }
+    let proof = transcript.finalize();
+    let mut reader = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(proof.as_slice());
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        &params,
+        &vk,
+        SingleStrategy::new(&params),
+        &[&[&[]]],
+        &mut reader,
+    )
+    .is_ok()
 }
