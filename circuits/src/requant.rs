@@ -40,10 +40,9 @@ pub struct RequantWitness {
     pub y: i128,
     /// Remainder, in `[0, 2^shift)`.
     pub rem: i128,
-    /// Sign bit of `y` (true iff `y ≥ 0`).
+    /// Sign bit of `y` (true iff `y ≥ 0`). The circuit's row derives the magnitude
+    /// `m = y + 2^w − sign·2^w` at its own, limb-aligned width `w` from `y` and this bit.
     pub sign: bool,
-    /// `y + 2^bits - sign·2^bits`, in `[0, 2^bits)`.
-    pub mag: i128,
     /// The op's output.
     pub out: i128,
 }
@@ -73,15 +72,8 @@ impl Requant {
             });
         }
         let sign = y >= 0;
-        let mag = y + bound - if sign { bound } else { 0 };
         let out = if self.relu && !sign { 0 } else { y };
-        Ok(RequantWitness {
-            y,
-            rem,
-            sign,
-            mag,
-            out,
-        })
+        Ok(RequantWitness { y, rem, sign, out })
     }
 }
 
@@ -99,7 +91,8 @@ mod tests {
             prop_assert_eq!(w.y, expect);
             prop_assert_eq!(pre + rq.half(), w.y * (1 << shift) + w.rem);
             prop_assert!(w.rem >= 0 && w.rem < (1 << shift));
-            prop_assert_eq!(w.y + (1 << 30), (w.sign as i128) * (1 << 30) + w.mag);
+            prop_assert_eq!(w.sign, w.y >= 0);
+            prop_assert!(w.y >= -(1 << 30) && w.y < (1 << 30));
             prop_assert_eq!(w.out, if relu { w.y.max(0) } else { w.y });
         }
     }

@@ -232,7 +232,6 @@ mod tests {
         let w = RequantWitness {
             y: honest.y - 1,
             rem: honest.rem + 8,
-            mag: honest.mag - 1,
             out: honest.out - 1,
             ..honest
         };
@@ -242,7 +241,6 @@ mod tests {
             y: 20,
             rem: 0,
             sign: true,
-            mag: 20,
             out: 20,
         };
         assert!(rejected_in_both_shapes(compact_circuit(
@@ -255,11 +253,7 @@ mod tests {
             .unwrap()
             .w
             .unwrap();
-        let w = RequantWitness {
-            sign: true,
-            mag: neg.y,
-            ..neg
-        };
+        let w = RequantWitness { sign: true, ..neg };
         assert!(rejected_in_both_shapes(compact_circuit(
             -45,
             SMALL,
@@ -274,7 +268,6 @@ mod tests {
         let w = RequantWitness {
             y: honest.y - 1,
             rem: honest.rem + 32,
-            mag: honest.mag - 1,
             out: honest.out - 1,
             ..honest
         };
@@ -282,7 +275,6 @@ mod tests {
         let w = RequantWitness {
             y: honest.y + 1,
             rem: honest.rem - 32,
-            mag: honest.mag + 1,
             out: honest.out + 1,
             ..honest
         };
@@ -299,7 +291,6 @@ mod tests {
                 y: 300,
                 rem: 16,
                 sign,
-                mag: 300,
                 out: 300,
             };
             assert!(rejected_in_both_shapes(with_witness(300 * 32, w)));
@@ -308,7 +299,6 @@ mod tests {
             y: -300,
             rem: 16,
             sign: false,
-            mag: 0,
             out: 0,
         };
         assert!(rejected_in_both_shapes(with_witness(-300 * 32, w)));
@@ -321,7 +311,6 @@ mod tests {
         // Claim y ≥ 0 so that ReLU passes the negative value through.
         let w = RequantWitness {
             sign: true,
-            mag: honest.y,
             out: honest.y,
             ..honest
         };
@@ -330,7 +319,6 @@ mod tests {
         let pos = row(300).w.unwrap();
         let w = RequantWitness {
             sign: false,
-            mag: pos.y + 64,
             out: 0,
             ..pos
         };
