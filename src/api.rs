@@ -10,7 +10,7 @@ use zkonnx_prover::artifacts::Compiled;
 use zkonnx_prover::artifacts::{self, names, NodeSummary, Settings};
 use zkonnx_prover::{keys, srs, Prover};
 use zkonnx_verifier::srs::{read_srs, write_srs};
-use zkonnx_verifier::{ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
+use zkonnx_verifier::{InputDomain, ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
 
 /// Compiles `model` with calibration `samples` into `out`; returns the settings written.
 pub fn compile(
@@ -41,9 +41,14 @@ pub fn compile(
             rows: node_rows(&ir, n, &layout),
         })
         .collect();
+    let compiled = Compiled {
+        model: ir,
+        lanes: layout.lanes,
+    };
     let settings = Settings {
         zkonnx_version: env!("CARGO_PKG_VERSION").into(),
-        model_hash: loaded.hash.clone(),
+        model_hash: artifacts::model_hash(&compiled)?,
+        onnx_sha256: loaded.hash.clone(),
         input_visibility: if opts.public_input {
             "public"
         } else {
@@ -51,25 +56,29 @@ pub fn compile(
         }
         .into(),
         layout,
-        inputs: ir.inputs.clone(),
+        inputs: compiled.model.inputs.clone(),
         nodes,
-        calibration: serde_json::to_value(&report).unwrap_or_default(),
+        calibration: serde_json::to_value(&report).map_err(unwritable)?,
     };
     std::fs::create_dir_all(out).map_err(|e| Error::Input {
         path: out.display().to_string(),
         reason: e.to_string(),
     })?;
-    let json = serde_json::to_string_pretty(&settings).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&settings).map_err(unwritable)?;
     artifacts::write_atomic(&out.join(names::SETTINGS), json.as_bytes())?;
-    let compiled = Compiled {
-        model: ir,
-        lanes: settings.layout.lanes,
-    };
     artifacts::write_atomic(
         &out.join(names::MODEL),
-        &artifacts::model_to_bytes(&compiled),
+        &artifacts::model_to_bytes(&compiled)?,
     )?;
     Ok(settings)
+}
+
+/// A settings or report value serde cannot write (a non-finite number).
+fn unwritable(e: serde_json::Error) -> Error {
+    Error::Input {
+        path: names::SETTINGS.into(),
+        reason: format!("cannot serialize: {e}"),
+    }
 }
 
 fn need(dir: &Path, name: &str, step: &'static str) -> Result<Vec<u8>, Error> {
@@ -83,13 +92,25 @@ fn need(dir: &Path, name: &str, step: &'static str) -> Result<Vec<u8>, Error> {
     Ok(artifacts::read(&path)?)
 }
 
-/// Reads `model.zkc` and its settings-independent layout; `settings.json` is never trusted.
-fn load_model(dir: &Path) -> Result<(Arc<Model>, ModelCircuit), Error> {
+/// A model directory's compiled model: the model, its circuit (laid out from `model.zkc`
+/// alone; `settings.json` is never trusted) and its hash.
+struct LoadedModel {
+    model: Arc<Model>,
+    circuit: ModelCircuit,
+    hash: String,
+}
+
+fn load_model(dir: &Path) -> Result<LoadedModel, Error> {
     let compiled = artifacts::model_from_bytes(&need(dir, names::MODEL, "compile")?)?;
+    let hash = artifacts::model_hash(&compiled)?;
     let model = Arc::new(compiled.model);
     let layout = plan_with(&model, &CostModel::default(), Some(compiled.lanes))?;
     let circuit = ModelCircuit::new(model.clone(), layout);
-    Ok((model, circuit))
+    Ok(LoadedModel {
+        model,
+        circuit,
+        hash,
+    })
 }
 
 /// What `setup` did.
@@ -105,7 +126,11 @@ pub struct SetupSummary {
 
 /// Makes the SRS (or loads `srs_file`) and the keys of the model in `dir`.
 pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error> {
-    let (model, circuit) = load_model(dir)?;
+    let LoadedModel {
+        model,
+        circuit,
+        hash,
+    } = load_model(dir)?;
     let k = circuit.plan().k;
     let params = match srs_file {
         Some(path) => srs::load_for_k(path, k)?,
@@ -118,9 +143,19 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
         scale,
     };
     let header = VkHeader {
-        model_hash: settings_hash(dir)?,
+        model_hash: hash,
         k,
         params: circuit.plan().params(),
+        inputs: model
+            .inputs
+            .iter()
+            .map(|i| InputDomain {
+                name: i.name.clone(),
+                shape: i.shape.clone(),
+                scale: i.scale,
+                domain: i.domain,
+            })
+            .collect(),
         public_inputs: if model.public_input {
             model
                 .inputs
@@ -136,7 +171,7 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
             .map(|&o| meta(&output_name(&model, o), model.shape(o), model.scale(o)))
             .collect(),
     };
-    let vk_bytes = VerifierKey::to_bytes(&header, &vk);
+    let vk_bytes = VerifierKey::to_bytes(&header, &vk)?;
     artifacts::write_atomic(&dir.join(names::SRS), &write_srs(&params))?;
     artifacts::write_atomic(&dir.join(names::PK), &keys::pk_to_bytes(&pk))?;
     artifacts::write_atomic(&dir.join(names::VK), &vk_bytes)?;
@@ -155,23 +190,13 @@ fn output_name(model: &Model, id: usize) -> String {
     }
 }
 
-/// The model hash recorded at compile time (informational; bound into vk.bin at setup).
-fn settings_hash(dir: &Path) -> Result<String, Error> {
-    let text = need(dir, names::SETTINGS, "compile")?;
-    let settings: Settings = serde_json::from_slice(&text).map_err(|e| Error::Input {
-        path: dir.join(names::SETTINGS).display().to_string(),
-        reason: e.to_string(),
-    })?;
-    Ok(settings.model_hash)
-}
-
 fn load_srs(dir: &Path) -> Result<Srs, Error> {
     Ok(read_srs(&need(dir, names::SRS, "setup")?)?)
 }
 
 /// Loads everything proving needs, once.
 pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
-    let (model, circuit) = load_model(dir)?;
+    let LoadedModel { model, circuit, .. } = load_model(dir)?;
     let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
     let srs = load_srs(dir)?;
     let pk = keys::pk_from_bytes(&need(dir, names::PK, "setup")?, &circuit)?;

@@ -161,7 +161,8 @@ fn run_item(
     let result = prover
         .prove(&inputs)
         .map_err(|e| e.to_string())
-        .and_then(|p| write_atomic(&path, p.to_json().as_bytes()).map_err(|e| e.to_string()));
+        .and_then(|p| p.to_json().map_err(|e| e.to_string()))
+        .and_then(|json| write_atomic(&path, json.as_bytes()).map_err(|e| e.to_string()));
     match result {
         Ok(()) => report(Status::Ok, None, Some(t.elapsed().as_secs_f64())),
         Err(reason) => report(Status::Failed, Some(reason), None),
@@ -210,29 +211,29 @@ pub fn prove_batch(
             reason: e.to_string(),
         })?;
     let done: Mutex<Vec<Option<ItemReport>>> = Mutex::new(vec![None; items.len()]);
-    let write_summary = |reports: &[Option<ItemReport>]| {
+    let write_summary = |reports: &[Option<ItemReport>]| -> Result<Summary, Error> {
         let mut s = Summary::default();
         reports.iter().flatten().for_each(|r| s.record(r.clone()));
-        let _ = write_atomic(
-            &out.join(SUMMARY),
-            serde_json::to_string_pretty(&s)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        s
+        let json = serde_json::to_string_pretty(&s).map_err(|e| Error::Input {
+            path: out.join(SUMMARY).display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&out.join(SUMMARY), json.as_bytes())?;
+        Ok(s)
     };
     pool.install(|| {
         items.par_iter().enumerate().for_each(|(i, item)| {
             let report = run_item(item, &prover, &verifier, out);
             progress(&report);
-            if let Ok(mut d) = done.lock() {
-                d[i] = Some(report);
-                write_summary(&d);
-            }
+            let mut d = done.lock().unwrap_or_else(|p| p.into_inner());
+            d[i] = Some(report);
+            // Rewritten after every input; one that cannot be written now is written by
+            // the next and at the end (the proofs themselves are already on disk).
+            let _ = write_summary(&d);
         })
     });
-    let reports = done.into_inner().unwrap_or_default();
-    Ok(write_summary(&reports))
+    let reports = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    write_summary(&reports)
 }
 
 /// Result of verifying one proof file.

@@ -35,7 +35,7 @@ pub use api::{
 pub use error::Error;
 pub use input::{parse_input, read_input};
 pub use zkonnx_circuits::layout::Target;
-pub use zkonnx_onnx::{CalibrationReport, CompileOptions};
+pub use zkonnx_onnx::{CalibrationReport, CompileOptions, InputRange};
 pub use zkonnx_prover::artifacts::{names, Settings};
 pub use zkonnx_prover::Prover;
 pub use zkonnx_verifier::{ProofFile, Verified, VerifyError};

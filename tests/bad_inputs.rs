@@ -79,12 +79,12 @@ fn non_numeric_input() {
 }
 
 #[test]
-fn input_outside_calibrated_domain_names_the_node() {
+fn input_outside_its_domain_names_the_input_and_the_domain() {
     let mut input = inputs("linreg", 1)[0].clone();
     input[0][3] *= 1000.0;
     let msg = zkonnx::prove(linreg(), &input).unwrap_err().to_string();
     assert!(
-        msg.contains("outside its calibrated domain") && msg.contains("'input'"),
+        msg.contains("outside the input's domain [") && msg.contains("'input' value #3"),
         "{msg}"
     );
 }

@@ -60,10 +60,21 @@ fn another_models_vk_is_rejected() {
         verify_err(linreg(), &p),
         VerifyError::WrongModel { .. }
     ));
-    // Even with the hash forged to match, the key does not accept the proof.
+    assert!(matches!(
+        verify_err(
+            linreg(),
+            &ProofFile {
+                vk_hash: zkonnx::load_verifier(linreg()).unwrap().vk.hash,
+                ..p.clone()
+            }
+        ),
+        VerifyError::WrongModelHash { .. }
+    ));
+    // Even with both hashes forged to match, the key does not accept the proof.
     let other = zkonnx::load_verifier(linreg()).unwrap();
     let forged = ProofFile {
         vk_hash: other.vk.hash.clone(),
+        model_hash: other.vk.header.model_hash.clone(),
         ..p.clone()
     };
     assert!(matches!(
@@ -73,6 +84,7 @@ fn another_models_vk_is_rejected() {
     let lin = proof(linreg(), "linreg", 0);
     let forged = ProofFile {
         vk_hash: other.vk.hash.clone(),
+        model_hash: other.vk.header.model_hash.clone(),
         instances: lin.instances.clone(),
         ..p
     };
@@ -236,4 +248,68 @@ fn ceremony_srs_file_is_loaded_and_downsized() {
         .unwrap_err()
         .to_string()
         .contains("malformed SRS"));
+}
+
+#[test]
+fn a_real_proof_of_an_input_outside_its_domain_is_rejected() {
+    // The pixels' domain is [0, 16]. A prover who skips the reference execution proves an
+    // input one step above the top or below the bottom; the honest vk rejects the proof,
+    // private input or public. The same forging path with the pixel at the top (inside)
+    // makes a proof that verifies, so the rejection is the domain's doing.
+    for public in [false, true] {
+        let dir = mlp_pixels(public);
+        for (which, inside) in pixel_edits() {
+            let p = forged_proof(dir, "digits_mlp", edit_pixel(which));
+            let verdict = zkonnx::verify(dir, &p);
+            if inside {
+                verdict.unwrap();
+            } else {
+                assert!(
+                    matches!(verdict, Err(Error::Verify(VerifyError::InvalidProof))),
+                    "public {public}, {which}: {verdict:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_verified_statement_names_the_domain_and_an_honest_input_outside_is_refused() {
+    let dir = mlp_pixels(false);
+    let p = proof(dir, "digits_mlp", 0);
+    let v = zkonnx::verify(dir, &p).unwrap();
+    assert_eq!(v.domains.len(), 1);
+    assert_eq!(v.domains[0].range(), (0.0, 16.0));
+    let mut x = inputs("digits_mlp", 1).remove(0);
+    x[0][5] = 16.5;
+    let msg = zkonnx::prove(dir, &x).unwrap_err().to_string();
+    assert!(msg.contains("outside the input's domain [0, 16]"), "{msg}");
+}
+
+#[test]
+fn the_model_hash_is_the_compiled_models_and_verify_checks_it() {
+    use zkonnx::crates::prover::artifacts::{model_from_bytes, model_hash};
+    // setup computes it from model.zkc: an edited settings.json does not change it.
+    let zkc = std::fs::read(linreg().join("model.zkc")).unwrap();
+    let expected = model_hash(&model_from_bytes(&zkc).unwrap()).unwrap();
+    let header = zkonnx::load_verifier(linreg()).unwrap().vk.header;
+    assert_eq!(header.model_hash, expected);
+    let text = std::fs::read_to_string(linreg().join("settings.json")).unwrap();
+    let edited = text.replace(&expected, &"0".repeat(64));
+    assert_ne!(text, edited);
+    let dir = with_file(linreg(), "settings.json", edited.as_bytes());
+    zkonnx::setup(&dir, None).unwrap();
+    let again = zkonnx::load_verifier(&dir).unwrap().vk.header.model_hash;
+    assert_eq!(again, expected);
+    // A proof naming another model is refused, even with the right vk hash.
+    let p = proof(linreg(), "linreg", 0);
+    assert_eq!(p.model_hash, expected);
+    let renamed = ProofFile {
+        model_hash: "ab".repeat(32),
+        ..p
+    };
+    assert!(matches!(
+        verify_err(linreg(), &renamed),
+        VerifyError::WrongModelHash { .. }
+    ));
 }

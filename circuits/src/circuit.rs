@@ -6,9 +6,9 @@
 //! when `W > 2`); the range-table column; and one instance column holding the public
 //! inputs (if public) followed by the outputs.
 //!
-//! Everything lives in one region laid out row by row: each graph input value gets a requant
-//! row that bounds it (to `±2^(2b)`, see [`crate::chips::requant`]), then each node lays out
-//! its rows. The output cells are bound to the instance column through the dot chip's gate
+//! Everything lives in one region laid out row by row: each graph input value gets two
+//! requant rows that prove it lies in the input's domain ([`crate::input_domain`]), then each
+//! node lays out its rows. The output cells are bound to the instance column through the dot chip's gate
 //! (one dot row per public value in the first rows, `acc = inst`, its `acc`
 //! copy-constrained to the cell), so a proof binds exactly those values.
 //! `configure` depends only on [`CircuitParams`], which `vk.bin` carries; the weights are
@@ -18,11 +18,11 @@ use crate::chips::dot::DotConfig;
 use crate::chips::fn_table::FnTableConfig;
 use crate::chips::freivalds::{FreivaldsConfig, FreivaldsJob};
 use crate::chips::range_table::RangeTableConfig;
-use crate::chips::requant::{RequantConfig, RequantRow};
+use crate::chips::requant::RequantConfig;
 use crate::execute::Trace;
-use crate::ir::{input_requant, Model};
+use crate::ir::Model;
 use crate::layout::{advice_columns, LayoutPlan};
-use crate::ops::{synth, LayoutCtx, RowCounter};
+use crate::ops::{LayoutCtx, RowCounter};
 use crate::Fr;
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
@@ -124,17 +124,10 @@ impl ModelCircuit {
         let mut cells: Vec<Vec<Cell>> = Vec::with_capacity(model.num_tensors());
         let mut public = Vec::new();
         for (i, spec) in model.inputs.iter().enumerate() {
-            let rq = input_requant(spec);
-            let mut tensor = Vec::with_capacity(spec.len());
-            for j in 0..spec.len() {
-                let x = trace.map(|t| t.tensors[i][j]);
-                let row = synth(RequantRow::honest(rq, (1, 0, 0), x, None, &spec.name))?;
-                let at = ctx.requant_row(&rq)?;
-                let rc = ctx.requant.assign(ctx.region, at, &row)?;
-                if model.public_input {
-                    public.push(rc.x);
-                }
-                tensor.push(rc.out);
+            let values = trace.map(|t| t.tensors[i].as_slice());
+            let tensor = crate::input_domain::layout(&mut ctx, spec, values)?;
+            if model.public_input {
+                public.extend_from_slice(&tensor);
             }
             cells.push(tensor);
         }
@@ -295,4 +288,4 @@ impl Circuit<Fr> for ModelCircuit {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 /// A value fell outside the domain the model was calibrated for, or inputs were malformed.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, PartialEq)]
 pub enum EvalError {
     /// The number of input tensors differs from the model's.
     #[error("expected {expected} input tensor(s), got {got}")]
@@ -44,6 +44,20 @@ pub enum EvalError {
         /// Flat index of the value.
         index: usize,
     },
+    /// An input value lies outside its input's domain (the statement's `D`).
+    #[error("input '{name}' value #{index} ({value}) is outside the input's domain [{lo}, {hi}] (compile --input-range sets it)")]
+    InputOutOfDomain {
+        /// Input name.
+        name: String,
+        /// Flat index of the value.
+        index: usize,
+        /// The value given.
+        value: f64,
+        /// Smallest allowed value.
+        lo: f64,
+        /// Largest allowed value.
+        hi: f64,
+    },
     /// A value at a node left its calibrated domain `[-2^bits, 2^bits)`.
     #[error("value {value} at node '{node}' is outside its calibrated domain [-2^{bits}, 2^{bits}); the input is outside the range the model was compiled for")]
     OutOfDomain {
@@ -78,6 +92,14 @@ pub enum CircuitError {
         bits: u32,
         /// Bits supported.
         max_bits: u32,
+    },
+    /// A forced lane width the planner does not support.
+    #[error("{lanes} is not a supported lane width (choose one of {choices:?})")]
+    BadLanes {
+        /// The width asked for.
+        lanes: usize,
+        /// The supported widths.
+        choices: Vec<usize>,
     },
     /// The model is internally inconsistent (a bug in the front end or a corrupt file).
     #[error("invalid model: {0}")]

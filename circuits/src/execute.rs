@@ -5,7 +5,7 @@
 
 use crate::error::EvalError;
 use crate::fixed_point::{dequantize, quantize, to_field};
-use crate::ir::{input_requant, Model};
+use crate::ir::Model;
 use crate::Fr;
 
 /// Every tensor's integer values for one execution.
@@ -16,7 +16,7 @@ pub struct Trace {
 }
 
 /// Quantizes float inputs at the model's input scales and checks count, lengths,
-/// finiteness and each value's calibrated domain.
+/// finiteness and that each value lies in its input's domain (which the circuit proves).
 pub fn quantize_inputs(model: &Model, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i128>>, EvalError> {
     let inputs = model.circuit_inputs(inputs)?;
     if inputs.len() != model.inputs.len() {
@@ -38,7 +38,6 @@ pub fn quantize_inputs(model: &Model, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i12
                     got: values.len(),
                 });
             }
-            let rq = input_requant(spec);
             values
                 .iter()
                 .enumerate()
@@ -47,7 +46,17 @@ pub fn quantize_inputs(model: &Model, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i12
                         name: spec.name.clone(),
                         index,
                     })?;
-                    Ok(rq.apply(q, &spec.name)?.out)
+                    if !spec.domain.contains(q) {
+                        let (lo, hi) = spec.domain.dequantized(spec.scale);
+                        return Err(EvalError::InputOutOfDomain {
+                            name: spec.name.clone(),
+                            index,
+                            value: v,
+                            lo,
+                            hi,
+                        });
+                    }
+                    Ok(q)
                 })
                 .collect()
         })

@@ -9,13 +9,57 @@ use crate::ops::Op;
 use crate::requant::Requant;
 use serde::{Deserialize, Serialize};
 
-/// Version of the compiled-model format; bump on any change to these structs.
-pub const MODEL_VERSION: u32 = 2;
+/// Version of the compiled-model format; bump on any change to these structs
+/// (3: input domains `[lo, hi]` proven by the circuit; the source file's hash).
+pub const MODEL_VERSION: u32 = 3;
 
 /// Index of a tensor: graph inputs first, then node outputs in node order.
 pub type TensorId = usize;
 
-/// A graph input: its shape, the scale it is quantized at and its calibrated domain.
+/// The quantized values a graph input may take: every integer in `[lo, hi]`. It is part of
+/// the statement a proof makes: the circuit proves every input value lies in it
+/// ([`crate::input_domain`]), and `vk.bin` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// Smallest value.
+    pub lo: i64,
+    /// Largest value.
+    pub hi: i64,
+}
+
+impl Domain {
+    /// `[-2^bits, 2^bits)`, the domain calibration gives an input whose samples need `bits`
+    /// bits (margin included).
+    pub fn symmetric(bits: u32) -> Self {
+        let half = 1i64 << bits.min(62);
+        Self {
+            lo: -half,
+            hi: half - 1,
+        }
+    }
+
+    /// Whether `v` lies in the domain.
+    pub fn contains(&self, v: i128) -> bool {
+        (self.lo as i128..=self.hi as i128).contains(&v)
+    }
+
+    /// Bits of `hi - lo`: the circuit's limb width must cover half of it.
+    pub fn width_bits(&self) -> u32 {
+        crate::fixed_point::bits_for(self.hi as i128 - self.lo as i128)
+    }
+
+    /// The domain as real numbers at `scale`.
+    pub fn dequantized(&self, scale: u32) -> (f64, f64) {
+        use crate::fixed_point::dequantize;
+        (
+            dequantize(self.lo as i128, scale),
+            dequantize(self.hi as i128, scale),
+        )
+    }
+}
+
+/// A graph input: its shape, the scale it is quantized at and its domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
@@ -25,8 +69,8 @@ pub struct InputSpec {
     pub shape: Vec<usize>,
     /// log2 of the fixed-point scale.
     pub scale: u32,
-    /// Quantized values lie in `[-2^bits, 2^bits)`.
-    pub bits: u32,
+    /// The quantized values the input may take (proven by the circuit).
+    pub domain: Domain,
 }
 
 impl InputSpec {
@@ -92,6 +136,9 @@ pub type FnTable = (crate::ops::TableKey, u32, Vec<(i128, i128)>);
 pub struct Model {
     /// [`MODEL_VERSION`] at the time of writing.
     pub version: u32,
+    /// SHA-256 of the ONNX file the model was compiled from, hex (so that the compiled
+    /// model's own hash also names its source).
+    pub source_sha256: String,
     /// Graph inputs.
     pub inputs: Vec<InputSpec>,
     /// Nodes in execution order.
@@ -153,6 +200,9 @@ impl Model {
         if self.outputs.is_empty() || self.outputs.iter().any(|&o| o >= self.num_tensors()) {
             return Err("bad output list".into());
         }
+        if let Some(i) = self.inputs.iter().find(|i| i.domain.lo > i.domain.hi) {
+            return Err(format!("input '{}' has an empty domain", i.name));
+        }
         Ok(())
     }
 
@@ -197,25 +247,11 @@ impl Model {
         Ok(without_fixed(&self.fixed_inputs, inputs))
     }
 
-    /// Every requantization in the model, with the name of the node (or input) it belongs to.
+    /// Every node's requantization, with the node's name.
     pub fn requants(&self) -> Vec<(String, Requant)> {
-        let inputs = self
-            .inputs
+        self.nodes
             .iter()
-            .map(|i| (i.name.clone(), input_requant(i)));
-        let nodes = self
-            .nodes
-            .iter()
-            .filter_map(|n| n.op.requant().map(|r| (n.name.clone(), r)));
-        inputs.chain(nodes).collect()
-    }
-}
-
-/// The requantization that bounds a graph input: no shift, the input's domain.
-pub fn input_requant(spec: &InputSpec) -> Requant {
-    Requant {
-        shift: 0,
-        bits: spec.bits,
-        relu: false,
+            .filter_map(|n| n.op.requant().map(|r| (n.name.clone(), r)))
+            .collect()
     }
 }

@@ -205,16 +205,16 @@ pub fn is_tall(lanes: usize) -> bool {
     lanes + 1 < requant::ADVICE
 }
 
-/// Rows the model takes with `lanes`-wide dot products, counted in layout order (each
-/// input value gets a requant row).
-pub fn rows(model: &Model, lanes: usize, compact: Option<u32>) -> usize {
+/// Rows the model takes with `lanes`-wide dot products and limb width `limb_bits`, with or
+/// without compact requant rows, counted in layout order (each input value gets its two
+/// domain-check rows first).
+pub fn rows(model: &Model, lanes: usize, limb_bits: u32, compact: bool) -> usize {
     // The first rows bind the public values (one dot row each).
-    let mut counter = crate::ops::RowCounter::new(num_instances(model), lanes, compact);
+    let mut counter =
+        crate::ops::RowCounter::new(num_instances(model), lanes, compact.then_some(limb_bits));
+    let check = crate::input_domain::check_requant(limb_bits, compact);
     for input in &model.inputs {
-        let rq = crate::ir::input_requant(input);
-        for _ in 0..input.len() {
-            counter.requant(&rq);
-        }
+        crate::input_domain::count_rows(input, &check, &mut counter);
     }
     for node in &model.nodes {
         let first = node.inputs.first().map_or(0, |&i| model.len(i));
@@ -233,11 +233,19 @@ pub fn node_rows(model: &Model, node: &crate::ir::Node, plan: &LayoutPlan) -> us
     counter.used()
 }
 
-/// The widest range check in the model, checked against [`MAX_BITS`].
+/// The widest range check in the model (an input domain's width counts), checked against
+/// [`MAX_BITS`].
 fn max_width(model: &Model) -> Result<u32, CircuitError> {
     let mut widest = 0;
-    for (node, rq) in model.requants() {
-        let bits = rq.shift.max(rq.bits);
+    let inputs = model
+        .inputs
+        .iter()
+        .map(|i| (i.name.clone(), i.domain.width_bits()));
+    let nodes = model
+        .requants()
+        .into_iter()
+        .map(|(n, rq)| (n, rq.shift.max(rq.bits)));
+    for (node, bits) in inputs.chain(nodes) {
         if bits > MAX_BITS {
             return Err(CircuitError::RangeTooWide {
                 node,
@@ -272,6 +280,12 @@ pub fn plan_with(
     cost: &CostModel,
     lanes: Option<usize>,
 ) -> Result<LayoutPlan, CircuitError> {
+    if let Some(l) = lanes.filter(|l| !LANE_CHOICES.contains(l)) {
+        return Err(CircuitError::BadLanes {
+            lanes: l,
+            choices: LANE_CHOICES.to_vec(),
+        });
+    }
     let widest = max_width(model)?;
     let instances = num_instances(model);
     let mut best: Option<LayoutPlan> = None;
@@ -291,7 +305,12 @@ pub fn plan_with(
         }
     }
     best.ok_or(CircuitError::TooLarge {
-        rows: rows(model, *LANE_CHOICES.last().unwrap_or(&8), None),
+        rows: rows(
+            model,
+            *LANE_CHOICES.last().unwrap_or(&8),
+            MAX_BITS / 2,
+            false,
+        ),
         max_k: MAX_K,
     })
 }
@@ -319,11 +338,12 @@ fn fit(
         .iter()
         .any(|n| matches!(&n.op, crate::ops::Op::MatMul(_)));
     let mut memo = std::collections::BTreeMap::new();
+    // Without compact rows the count does not depend on `b`.
     let mut rows_for = |b: u32| -> usize {
         let key = if compact { b } else { 0 };
         *memo
             .entry(key)
-            .or_insert_with(|| rows(model, lanes, compact.then_some(b)))
+            .or_insert_with(|| rows(model, lanes, b, compact))
     };
     for k in MIN_K..=MAX_K {
         let usable = (1usize << k) - RESERVED_ROWS;

@@ -14,6 +14,7 @@ pub mod circuit;
 pub mod error;
 pub mod execute;
 pub mod fixed_point;
+pub mod input_domain;
 pub mod ir;
 pub mod layout;
 pub mod ops;
@@ -22,7 +23,7 @@ pub mod requant;
 pub use circuit::{CircuitParams, ModelCircuit};
 pub use error::{CircuitError, EvalError};
 pub use execute::{execute, Trace};
-pub use ir::{FixedInput, InputSpec, Model, Node, TensorId};
+pub use ir::{Domain, FixedInput, InputSpec, Model, Node, TensorId};
 pub use layout::{CostModel, LayoutPlan};
 
 /// The BN254 scalar field every circuit value lives in.

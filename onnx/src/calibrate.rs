@@ -9,12 +9,13 @@
 
 use crate::error::OnnxError;
 use crate::graph::{FloatGraph, FloatOp};
+use crate::input_range::{self, InputRange};
 use crate::load::LoadedModel;
 use crate::reference::FloatReference;
 use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
 use zkonnx_circuits::fixed_point::{bits_for, dequantize, quantize};
-use zkonnx_circuits::ir::{InputSpec, Model, Node, MODEL_VERSION};
+use zkonnx_circuits::ir::{Domain, InputSpec, Model, Node, MODEL_VERSION};
 use zkonnx_circuits::ops::{
     Elementwise, Embedding, Gather, Linear, MatMul, Op, Reshape, SparseDot, TableFn,
 };
@@ -25,11 +26,14 @@ use zkonnx_circuits::EvalError;
 const MAX_SCALE: i32 = 24;
 
 /// Settings of `compile`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompileOptions {
     /// Make the inputs public instances.
     pub public_input: bool,
+    /// The domain of inputs (part of what a proof states); an input without one gets its
+    /// calibrated domain `[-2^bits, 2^bits)` (see [`crate::input_range::resolve`]).
+    pub input_ranges: Vec<InputRange>,
     /// Significant bits kept per activation tensor.
     pub precision_bits: u32,
     /// Significant bits kept per weight matrix.
@@ -49,6 +53,7 @@ impl Default for CompileOptions {
     fn default() -> Self {
         Self {
             public_input: false,
+            input_ranges: Vec::new(),
             precision_bits: 12,
             weight_bits: 12,
             margin_bits: 1,
@@ -83,8 +88,12 @@ pub struct TensorRange {
     pub name: String,
     /// log2 scale.
     pub scale: u32,
-    /// Domain bits (values in `[-2^bits, 2^bits)`), if the tensor is range-checked.
+    /// Domain bits of a node's output (values in `[-2^bits, 2^bits)`), if it is
+    /// range-checked.
     pub bits: Option<u32>,
+    /// An input's domain `[lo, hi]` (the statement's `D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<[f64; 2]>,
     /// Largest float magnitude seen (before a fused ReLU).
     pub max_abs: f64,
 }
@@ -206,34 +215,75 @@ pub fn calibrate(
     let circuit_samples: Vec<Vec<Vec<f64>>> =
         samples.iter().map(|s| loaded.circuit_sample(s)).collect();
     check_samples(&loaded.graph, &circuit_samples)?;
+    let names: Vec<String> = loaded.graph.inputs.iter().map(|(n, _)| n.clone()).collect();
+    let user_ranges = input_range::resolve(&names, &opts.input_ranges)?;
+    input_range::check_samples(&names, &user_ranges, &circuit_samples)?;
     let mut graph = loaded.graph.clone();
     graph.fuse();
     let ranges = measure(&graph, &circuit_samples)?;
-    let mut model = quantize_graph(&graph, &ranges, opts)?;
+    let mut model = quantize_graph(&graph, &ranges, &user_ranges, opts)?;
     model.fixed_inputs = loaded.fixed.clone();
+    model.source_sha256 = loaded.hash.clone();
     model.validate().map_err(OnnxError::Invalid)?;
     let report = evaluate(loaded, &graph, &model, samples, &circuit_samples, &ranges)?;
     Ok((model, report))
 }
 
+/// An input's scale and domain: from the user's range when there is one (its larger end
+/// sets the scale), else from the samples' largest magnitude with the margin.
+fn input_spec(
+    (name, shape): &(String, Vec<usize>),
+    max_abs: f64,
+    range: Option<&InputRange>,
+    opts: &CompileOptions,
+) -> Result<InputSpec, OnnxError> {
+    let (scale, domain) = match range {
+        Some(r) => {
+            let scale = scale_for(r.lo.abs().max(r.hi.abs()).max(max_abs), opts.precision_bits);
+            let q = |v: f64| {
+                quantize(v, scale)
+                    .map(|q| q as i64)
+                    .ok_or_else(|| OnnxError::Invalid(format!("--input-range {r} is out of range")))
+            };
+            (
+                scale,
+                Domain {
+                    lo: q(r.lo)?,
+                    hi: q(r.hi)?,
+                },
+            )
+        }
+        None => {
+            let scale = scale_for(max_abs, opts.precision_bits);
+            let q = (max_abs * 2f64.powi(scale as i32)).round() as i128;
+            (
+                scale,
+                Domain::symmetric((bits_for(q) + opts.margin_bits).max(1)),
+            )
+        }
+    };
+    Ok(InputSpec {
+        name: name.clone(),
+        shape: shape.clone(),
+        scale,
+        domain,
+    })
+}
+
 fn quantize_graph(
     graph: &FloatGraph,
     ranges: &Ranges,
+    user_ranges: &[Option<InputRange>],
     opts: &CompileOptions,
 ) -> Result<Model, OnnxError> {
-    let mut scales: Vec<u32> = Vec::new();
-    let mut inputs = Vec::new();
-    for (i, (name, shape)) in graph.inputs.iter().enumerate() {
-        let scale = scale_for(ranges.tensor[i], opts.precision_bits);
-        let q = (ranges.tensor[i] * 2f64.powi(scale as i32)).round() as i128;
-        scales.push(scale);
-        inputs.push(InputSpec {
-            name: name.clone(),
-            shape: shape.clone(),
-            scale,
-            bits: (bits_for(q) + opts.margin_bits).max(1),
-        });
-    }
+    let inputs = graph
+        .inputs
+        .iter()
+        .zip(user_ranges)
+        .enumerate()
+        .map(|(i, (input, range))| input_spec(input, ranges.tensor[i], range.as_ref(), opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut scales: Vec<u32> = inputs.iter().map(|i| i.scale).collect();
     let mut nodes = Vec::new();
     for (n, fnode) in graph.nodes.iter().enumerate() {
         let in_scales: Vec<u32> = fnode.inputs.iter().map(|&i| scales[i]).collect();
@@ -256,6 +306,7 @@ fn quantize_graph(
     }
     Ok(Model {
         version: MODEL_VERSION,
+        source_sha256: String::new(),
         inputs,
         nodes,
         outputs: graph.outputs.clone(),
@@ -611,13 +662,15 @@ fn tensor_ranges(model: &Model, ranges: &Ranges) -> Vec<TensorRange> {
     let inputs = model.inputs.iter().enumerate().map(|(i, s)| TensorRange {
         name: s.name.clone(),
         scale: s.scale,
-        bits: Some(s.bits),
+        bits: None,
+        domain: Some(s.domain.dequantized(s.scale).into()),
         max_abs: ranges.tensor[i],
     });
     let nodes = model.nodes.iter().enumerate().map(|(n, node)| TensorRange {
         name: node.name.clone(),
         scale: node.scale,
         bits: node.op.requant().map(|r| r.bits),
+        domain: None,
         max_abs: ranges.pre[n],
     });
     inputs.chain(nodes).collect()

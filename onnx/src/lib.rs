@@ -9,10 +9,12 @@
 pub mod calibrate;
 pub mod error;
 pub mod graph;
+pub mod input_range;
 pub mod load;
 pub mod lower;
 pub mod reference;
 
 pub use calibrate::{calibrate, CalibrationReport, CompileOptions};
 pub use error::OnnxError;
+pub use input_range::InputRange;
 pub use load::{load, LoadedModel};

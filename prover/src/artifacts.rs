@@ -51,13 +51,16 @@ pub struct NodeSummary {
 pub struct Settings {
     /// zkonnx version that wrote the file.
     pub zkonnx_version: String,
-    /// SHA-256 of the ONNX file.
+    /// SHA-256 of the compiled model ([`model_hash`]), which `setup` writes into `vk.bin`
+    /// and every proof names.
     pub model_hash: String,
+    /// SHA-256 of the ONNX file.
+    pub onnx_sha256: String,
     /// Input visibility: "public" or "private".
     pub input_visibility: String,
     /// The layout plan (k, lanes, columns, rows, predicted prove time).
     pub layout: LayoutPlan,
-    /// Inputs: name, shape, scale, domain bits.
+    /// Inputs: name, shape, scale, domain.
     pub inputs: Vec<zkonnx_circuits::InputSpec>,
     /// Nodes with their row counts.
     pub nodes: Vec<NodeSummary>,
@@ -95,10 +98,28 @@ pub struct Compiled {
 }
 
 /// `model.zkc` bytes.
-pub fn model_to_bytes(compiled: &Compiled) -> Vec<u8> {
+///
+/// # Errors
+/// [`ProverError::Malformed`] if bincode cannot encode the model (it always can: the IR
+/// holds no maps and no unsized sequences).
+pub fn model_to_bytes(compiled: &Compiled) -> Result<Vec<u8>, ProverError> {
+    let body = bincode::serialize(compiled).map_err(|e| ProverError::Malformed {
+        what: "model.zkc".into(),
+        reason: e.to_string(),
+    })?;
     let mut out = ZKC_MAGIC.to_vec();
-    out.extend(bincode::serialize(compiled).unwrap_or_default());
-    out
+    out.extend(body);
+    Ok(out)
+}
+
+/// The compiled model's hash: SHA-256 of its canonical `model.zkc` bytes, hex. It covers
+/// every weight, scale, domain and the layout's lane width, and the ONNX file's hash.
+///
+/// # Errors
+/// As [`model_to_bytes`].
+pub fn model_hash(compiled: &Compiled) -> Result<String, ProverError> {
+    use sha2::{Digest, Sha256};
+    Ok(hex::encode(Sha256::digest(model_to_bytes(compiled)?)))
 }
 
 /// Parses `model.zkc` and validates it.
@@ -113,7 +134,7 @@ pub fn model_from_bytes(bytes: &[u8]) -> Result<Compiled, ProverError> {
     use bincode::Options;
     let compiled: Compiled = bincode::DefaultOptions::new()
         .with_fixint_encoding()
-        .allow_trailing_bytes()
+        .reject_trailing_bytes()
         .with_limit(1 << 30)
         .deserialize(body)
         .map_err(|e| bad(e.to_string()))?;

@@ -9,7 +9,7 @@ use halo2_proofs::transcript::TranscriptWriterBuffer;
 use rand::rngs::OsRng;
 use std::sync::Arc;
 use zkonnx_circuits::execute::{execute, quantize_inputs};
-use zkonnx_circuits::{Model, ModelCircuit};
+use zkonnx_circuits::{Model, ModelCircuit, Trace};
 use zkonnx_verifier::proof_file::{fr_to_hex, PROOF_VERSION};
 use zkonnx_verifier::{
     Bn256, EvmTranscript, G1Affine, ProofFile, Srs, VerifierKey, TRANSCRIPT_EVM,
@@ -30,10 +30,24 @@ pub struct Prover {
 }
 
 impl Prover {
-    /// Proves one input (one value list per graph input).
+    /// Proves one input (one value list per graph input): quantizes it, checks it lies in
+    /// the input domains, runs the reference execution and proves its trace.
+    ///
+    /// # Errors
+    /// [`ProverError::Eval`] for an input of the wrong shape, outside its domain, or driving
+    /// a node outside its calibrated domain; [`ProverError::Halo2`] if proving fails.
     pub fn prove(&self, inputs: &[Vec<f64>]) -> Result<ProofFile, ProverError> {
         let q = quantize_inputs(&self.model, inputs)?;
-        let trace = execute(&self.model, q)?;
+        self.prove_trace(execute(&self.model, q)?)
+    }
+
+    /// Proves a trace of the model as it is, whether the reference execution would accept
+    /// it or not: what a prover who skips that execution can do. The soundness tests use it
+    /// to show that such proofs are rejected.
+    ///
+    /// # Errors
+    /// [`ProverError::Halo2`] if halo2 cannot synthesize the circuit for this trace.
+    pub fn prove_trace(&self, trace: Trace) -> Result<ProofFile, ProverError> {
         let instances = trace.instances(&self.model);
         let outputs = trace.dequantized_outputs(&self.model);
         let circuit = self.circuit.with_trace(Arc::new(trace));

@@ -31,6 +31,14 @@ pub enum VerifyError {
         /// hash of the vk given.
         vk: String,
     },
+    /// The proof names another compiled model than the vk's header.
+    #[error("the proof names the model {proof}, but this vk is for the model {vk}")]
+    WrongModelHash {
+        /// model_hash in the proof.
+        proof: String,
+        /// model_hash in the vk header.
+        vk: String,
+    },
     /// The proof uses a transcript this verifier does not read.
     #[error("unsupported transcript '{0}' (zkonnx proofs use \"evm\")")]
     WrongTranscript(String),

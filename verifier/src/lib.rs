@@ -14,7 +14,7 @@ pub mod vk_file;
 pub use error::VerifyError;
 pub use proof_file::{ProofFile, TRANSCRIPT_EVM};
 pub use verify::{verify, Verified};
-pub use vk_file::{TensorMeta, VerifierKey, VkHeader};
+pub use vk_file::{InputDomain, TensorMeta, VerifierKey, VkHeader};
 
 /// The curve and engine every zkonnx proof uses.
 pub use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};

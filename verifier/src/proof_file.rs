@@ -16,7 +16,7 @@ pub const PROOF_VERSION: u32 = 1;
 pub struct ProofFile {
     /// [`PROOF_VERSION`].
     pub version: u32,
-    /// SHA-256 of the ONNX file, hex.
+    /// SHA-256 of the compiled model, hex (the vk header's `model_hash`).
     pub model_hash: String,
     /// SHA-256 of `vk.bin`, hex.
     pub vk_hash: String,
@@ -63,8 +63,17 @@ impl ProofFile {
     }
 
     /// Pretty JSON text.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    ///
+    /// # Errors
+    /// [`VerifyError::MalformedProof`] if an output is not a finite number (JSON has none
+    /// for NaN or infinities).
+    pub fn to_json(&self) -> Result<String, VerifyError> {
+        if self.outputs.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(VerifyError::MalformedProof(
+                "an output is not a finite number".into(),
+            ));
+        }
+        serde_json::to_string_pretty(self).map_err(|e| VerifyError::MalformedProof(e.to_string()))
     }
 
     /// The proof bytes.

@@ -12,9 +12,15 @@ use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_proofs::transcript::TranscriptReadBuffer;
 use zkonnx_circuits::fixed_point::{dequantize, from_field};
 
-/// What a valid proof says, derived from its instances and the vk alone.
+/// What a valid proof says, derived from its instances and the vk alone: there is an input
+/// within `domains` such that the quantized model (`model_hash`), evaluated exactly, gives
+/// `outputs` (and, when the input is public, it is `public_inputs`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verified {
+    /// The compiled model's hash.
+    pub model_hash: String,
+    /// Every input's domain, from the vk.
+    pub domains: Vec<crate::InputDomain>,
     /// Public inputs, dequantized (empty when the input is private).
     pub public_inputs: Vec<Vec<f64>>,
     /// Outputs, dequantized.
@@ -30,6 +36,12 @@ pub fn verify(srs: &Srs, vk: &VerifierKey, proof: &ProofFile) -> Result<Verified
         return Err(VerifyError::WrongModel {
             proof: proof.vk_hash.clone(),
             vk: vk.hash.clone(),
+        });
+    }
+    if proof.model_hash != vk.header.model_hash {
+        return Err(VerifyError::WrongModelHash {
+            proof: proof.model_hash.clone(),
+            vk: vk.header.model_hash.clone(),
         });
     }
     let instances = proof.instance_values()?;
@@ -89,6 +101,8 @@ fn dequantize_instances(vk: &VerifierKey, instances: &[crate::Fr]) -> Verified {
     let public_inputs = take(&vk.header.public_inputs);
     let outputs = take(&vk.header.outputs);
     Verified {
+        model_hash: vk.header.model_hash.clone(),
+        domains: vk.header.inputs.clone(),
         public_inputs,
         outputs,
     }

@@ -1,7 +1,8 @@
 //! `vk.bin`: everything verification needs, in one hashed file.
 //!
 //! Layout: `b"ZKONNXVK"`, format version (u32 LE), header length (u32 LE), the header as
-//! JSON ([`VkHeader`]: model hash, `k`, circuit params, instance layout, output scales),
+//! JSON ([`VkHeader`]: model hash, `k`, circuit params, input domains, instance layout,
+//! output scales),
 //! then halo2's verifying key in its compressed ("processed") format. The vk hash is the
 //! SHA-256 of the whole file, so nothing a verifier reports comes from outside it.
 
@@ -12,12 +13,13 @@ use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zkonnx_circuits::layout::{LANE_CHOICES, MAX_K};
-use zkonnx_circuits::{CircuitParams, Fr, ModelCircuit};
+use zkonnx_circuits::{CircuitParams, Domain, Fr, ModelCircuit};
 
 /// File magic.
 pub const VK_MAGIC: &[u8; 8] = b"ZKONNXVK";
-/// Format version (2: the dot chip reads its weights from the requant chip's fixed columns).
-pub const VK_VERSION: u32 = 2;
+/// Format version (3: input domains, proven by the circuit, in the header; the model hash
+/// is the compiled model's).
+pub const VK_VERSION: u32 = 3;
 /// Largest header accepted.
 const MAX_HEADER: usize = 1 << 20;
 
@@ -45,16 +47,41 @@ impl TensorMeta {
     }
 }
 
+/// A graph input and its domain: a valid proof states that every value of the input lies
+/// in `[lo, hi]` (quantized at `scale`), which the circuit proves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputDomain {
+    /// Input name.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// log2 of the fixed-point scale.
+    pub scale: u32,
+    /// The quantized domain.
+    pub domain: Domain,
+}
+
+impl InputDomain {
+    /// The domain as real numbers.
+    pub fn range(&self) -> (f64, f64) {
+        self.domain.dequantized(self.scale)
+    }
+}
+
 /// The part of `vk.bin` before the halo2 key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VkHeader {
-    /// SHA-256 of the ONNX file, hex.
+    /// SHA-256 of the compiled model (`model.zkc`'s canonical bytes, which name the ONNX
+    /// file's hash), hex.
     pub model_hash: String,
     /// log2 of the circuit's rows.
     pub k: u32,
     /// What `configure` needs.
     pub params: CircuitParams,
+    /// Every graph input with its domain, in graph order (public or not).
+    pub inputs: Vec<InputDomain>,
     /// Public inputs (empty when the input is private), in instance order.
     pub public_inputs: Vec<TensorMeta>,
     /// Outputs, in instance order after the public inputs.
@@ -85,15 +112,23 @@ pub struct VerifierKey {
 
 impl VerifierKey {
     /// Serializes a header and key into `vk.bin` bytes.
-    pub fn to_bytes(header: &VkHeader, vk: &VerifyingKey<G1Affine>) -> Vec<u8> {
-        let json = serde_json::to_vec(header).unwrap_or_default();
+    ///
+    /// # Errors
+    /// [`VerifyError::MalformedVk`] if the header cannot be serialized (it always can: it
+    /// holds no maps with non-string keys and no non-finite numbers).
+    pub fn to_bytes(
+        header: &VkHeader,
+        vk: &VerifyingKey<G1Affine>,
+    ) -> Result<Vec<u8>, VerifyError> {
+        let json = serde_json::to_vec(header)
+            .map_err(|e| VerifyError::MalformedVk(format!("header: {e}")))?;
         let mut out = Vec::new();
         out.extend_from_slice(VK_MAGIC);
         out.extend_from_slice(&VK_VERSION.to_le_bytes());
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&json);
         out.extend_from_slice(&vk.to_bytes(SerdeFormat::Processed));
-        out
+        Ok(out)
     }
 
     /// Parses `vk.bin` bytes, checking every length before halo2 allocates anything.
@@ -141,7 +176,8 @@ fn check_header(h: &VkHeader) -> Result<(), VerifyError> {
         && LANE_CHOICES.contains(&h.params.lanes)
         && (1..=24).contains(&h.params.limb_bits)
         && h.num_instances() > 0
-        && h.num_instances() < (1usize << h.k);
+        && h.num_instances() < (1usize << h.k)
+        && h.inputs.iter().all(|i| i.domain.lo <= i.domain.hi);
     if ok {
         Ok(())
     } else {

@@ -220,6 +220,8 @@ pub struct RequantCells {
     pub x: Cell,
     /// Second input.
     pub x2: Cell,
+    /// The rounded quotient `y`.
+    pub y: Cell,
     /// Output.
     pub out: Cell,
 }
@@ -374,6 +376,6 @@ impl RequantConfig {
         let y = cell(yc, offset + yr as usize, w.map(|w| w.y));
         cell(sc, offset + sr as usize, w.map(|w| w.sign as i128));
         let out = if row.rq.relu { relu } else { y };
-        Ok(RequantCells { x, x2, out })
+        Ok(RequantCells { x, x2, y, out })
     }
 }

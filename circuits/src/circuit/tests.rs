@@ -9,7 +9,7 @@ use crate::ops::{Elementwise, Linear, Op};
 use crate::requant::Requant;
 
 /// input[5] → Linear 5→3 (+ReLU) → Add constant → output.
-fn model(public_input: bool) -> Model {
+pub(crate) fn model(public_input: bool) -> Model {
     let lin = Linear {
         in_dim: 5,
         out_dim: 3,
@@ -34,11 +34,12 @@ fn model(public_input: bool) -> Model {
     };
     Model {
         version: MODEL_VERSION,
+        source_sha256: String::new(),
         inputs: vec![InputSpec {
             name: "x".into(),
             shape: vec![1, 5],
             scale: 2,
-            bits: 8,
+            domain: crate::ir::Domain::symmetric(8),
         }],
         nodes: vec![
             Node {
@@ -154,11 +155,12 @@ fn sparse_model() -> Model {
     };
     Model {
         version: MODEL_VERSION,
+        source_sha256: String::new(),
         inputs: vec![InputSpec {
             name: "x".into(),
             shape: vec![4],
             scale: 1,
-            bits: 8,
+            domain: crate::ir::Domain::symmetric(8),
         }],
         nodes: vec![
             Node {
@@ -215,11 +217,12 @@ fn table_function_model_verifies_and_binds_outputs() {
     };
     let m = Model {
         version: MODEL_VERSION,
+        source_sha256: String::new(),
         inputs: vec![InputSpec {
             name: "x".into(),
             shape: vec![3],
             scale: 4,
-            bits: 8,
+            domain: crate::ir::Domain::symmetric(8),
         }],
         nodes: vec![Node {
             name: "tanh".into(),
@@ -254,11 +257,12 @@ fn product_of_activations_verifies_and_binds_outputs() {
     };
     let m = Model {
         version: MODEL_VERSION,
+        source_sha256: String::new(),
         inputs: vec![InputSpec {
             name: "x".into(),
             shape: vec![3],
             scale: 1,
-            bits: 8,
+            domain: crate::ir::Domain::symmetric(8),
         }],
         nodes: vec![Node {
             name: "mul".into(),

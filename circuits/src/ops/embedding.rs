@@ -166,11 +166,12 @@ mod tests {
         };
         Model {
             version: MODEL_VERSION,
+            source_sha256: String::new(),
             inputs: vec![InputSpec {
                 name: "idx".into(),
                 shape: vec![3],
                 scale: 2,
-                bits: 5,
+                domain: crate::ir::Domain::symmetric(5),
             }],
             nodes: vec![Node {
                 name: "embed".into(),

@@ -176,11 +176,12 @@ mod tests {
         };
         Model {
             version: MODEL_VERSION,
+            source_sha256: String::new(),
             inputs: vec![InputSpec {
                 name: "x".into(),
                 shape: vec![2, 3],
                 scale: 2,
-                bits: 6,
+                domain: crate::ir::Domain::symmetric(6),
             }],
             nodes: vec![Node {
                 name: "gram".into(),

@@ -29,6 +29,9 @@ pub struct OwnedDotRow {
 pub struct ChipCircuit {
     pub dots: Vec<OwnedDotRow>,
     pub requants: Vec<RequantRow>,
+    /// Input domain checks (lower and upper row each), laid out after the requant rows by
+    /// [`crate::input_domain::assign_check`].
+    pub checks: Vec<[RequantRow; 2]>,
     /// Build the requant chip with compact rows (limb width [`LIMB_BITS`]).
     pub compact: bool,
     /// Build the requant chip in its tall shape (`y`, `s` on the next row).
@@ -40,8 +43,17 @@ impl ChipCircuit {
         Self {
             dots,
             requants,
+            checks: Vec::new(),
             compact: false,
             tall: false,
+        }
+    }
+
+    /// A circuit of input domain checks alone.
+    pub fn checks(checks: Vec<[RequantRow; 2]>) -> Self {
+        Self {
+            checks,
+            ..Self::new(vec![], vec![])
         }
     }
 
@@ -151,10 +163,41 @@ impl Circuit<Fr> for ChipCircuit {
                         region.constrain_equal(acc, cells.x);
                     }
                 }
+                let tags = std::collections::BTreeMap::new();
+                let mut ctx = crate::ops::LayoutCtx {
+                    region: &mut region,
+                    dot: &config.dot,
+                    requant: &config.requant,
+                    rows,
+                    limit: 1 << 6,
+                    fn_table: None,
+                    fn_tags: &tags,
+                    freivalds: None,
+                    freivalds_jobs: Vec::new(),
+                };
+                for check in &self.checks {
+                    crate::input_domain::assign_check(&mut ctx, check)?;
+                }
                 Ok(())
             },
         )
     }
+}
+
+/// Names the constraints behind MockProver failures: `gate 'requant' / 'rescale'` (the
+/// gate's and the constraint's names), `lookup 'limb range'`, `permutation`.
+pub fn failure_names(failures: &[halo2_proofs::dev::VerifyFailure]) -> Vec<String> {
+    use halo2_proofs::dev::VerifyFailure;
+    failures
+        .iter()
+        .map(|f| match f {
+            VerifyFailure::ConstraintNotSatisfied { constraint, .. }
+            | VerifyFailure::ConstraintPoisoned { constraint } => format!("gate {constraint}"),
+            VerifyFailure::Lookup { name, .. } => format!("lookup '{name}'"),
+            VerifyFailure::Permutation { .. } => "permutation".into(),
+            other => format!("{other:?}"),
+        })
+        .collect()
 }
 
 /// Runs a one-input model through MockProver with an honest trace that `tweak` may alter
