@@ -172,3 +172,102 @@ fn the_evm_target_gives_a_cheaper_verifier_for_the_same_model() {
     assert!(lean_gas <= 350_000, "{lean_gas} gas");
     assert!(rejected(lean.verify(&with_instance(&proof, 3, 1))));
 }
+
+#[test]
+fn a_real_proof_of_an_input_outside_its_domain_is_rejected_on_chain() {
+    // As `a_real_proof_of_an_input_outside_its_domain_is_rejected` (tests/soundness.rs),
+    // against the Solidity verifier: the pixel at the domain's top is accepted, one step
+    // past either end rejected, with the input private and public.
+    for public in [false, true] {
+        let dir = mlp_pixels(public);
+        let c = EvmVerifier::build(dir).unwrap();
+        for (which, inside) in pixel_edits() {
+            let p = forged_proof(dir, "digits_mlp", edit_pixel(which));
+            let verdict = c.verify(&p);
+            if inside {
+                verdict.unwrap();
+            } else {
+                assert!(rejected(verdict), "public {public}, {which}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_public_value_plus_r_and_call_data_of_another_length_are_rejected() {
+    // `w + r` is `w` to the generated loader; zkonnx's contract refuses any word `≥ r`, and
+    // any call data length but the one its header states.
+    let c = contract(mlp());
+    let proof = zkonnx::prove(mlp(), &inputs("digits_mlp", 1)[0]).unwrap();
+    let data = zkonnx::evm::evm_calldata_bytes(&proof).unwrap();
+    let stated = format!("exactly {} bytes of call data", data.len());
+    assert!(c.source.solidity.contains(&stated), "{stated}");
+    c.verify_calldata(data.clone()).unwrap();
+    for word in [0, proof.instances[0].len() - 1] {
+        assert!(rejected(c.verify_calldata(word_plus_r(&data, word))));
+    }
+    let mut longer = data.clone();
+    longer.extend([0u8; 64]);
+    assert!(rejected(c.verify_calldata(longer)));
+    assert!(rejected(
+        c.verify_calldata(data[..data.len() - 32].to_vec())
+    ));
+}
+
+#[test]
+fn the_verifier_compiles_and_verifies_under_the_settings_contract_authors_use() {
+    // Foundry's and Hardhat's defaults (optimizer off; on with 200 runs), zkonnx's own, and
+    // via-IR without the optimizer all give a contract that accepts the honest proof and
+    // rejects a changed output; via-IR with the optimizer does not compile (rather than
+    // compiling to a contract that never accepts, as the generator's frame did). A split
+    // verifier (the attention block's) deploys only where its parts compile to the code its
+    // main contract pins (zkonnx's settings; here also the optimizer off, which leaves the
+    // small part's assembly as it is); it never accepts a changed output. solc's WebAssembly
+    // build takes seconds per compile, so the split verifier is compiled twice only.
+    use zkonnx::crates::evm::execute::deploy_and_call;
+    use zkonnx::crates::evm::solc::{compile_with, Optimizer, Settings};
+    let off = Optimizer {
+        enabled: false,
+        runs: 200,
+    };
+    let on = |runs| Optimizer {
+        enabled: true,
+        runs,
+    };
+    let settings = [
+        Settings::zkonnx(),
+        Settings::with(off),
+        Settings::with(on(200)),
+        Settings::with(off).via_ir(),
+    ];
+    let attention = prepared("attention", false);
+    let cases = [
+        (mlp(), "digits_mlp", &settings[..]),
+        (attention.as_path(), "attention", &settings[..2]),
+    ];
+    for (dir, model, settings) in cases {
+        let source = zkonnx::evm::evm_verifier_source(dir).unwrap();
+        let proof = zkonnx::prove(dir, &inputs(model, 1)[0]).unwrap();
+        let data = zkonnx::evm::evm_calldata_bytes(&proof).unwrap();
+        let bad = zkonnx::evm::evm_calldata_bytes(&with_instance(&proof, 0, 9)).unwrap();
+        for s in settings {
+            let what = format!("{model}, {}", s.describe());
+            let compiled =
+                compile_with(&source.solidity, s).unwrap_or_else(|e| panic!("{what}: {e}"));
+            match deploy_and_call(&source, &compiled, data.clone()) {
+                Ok(receipt) => println!("{what}: gas {}", receipt.gas_used),
+                Err(e) if source.parts > 0 && *s != Settings::zkonnx() => {
+                    assert!(
+                        e.to_string().contains("deployment did not succeed"),
+                        "{what}: {e}"
+                    );
+                }
+                Err(e) => panic!("{what}: {e}"),
+            }
+            assert!(deploy_and_call(&source, &compiled, bad.clone()).is_err());
+        }
+    }
+    let source = zkonnx::evm::evm_verifier_source(mlp()).unwrap();
+    let err = compile_with(&source.solidity, &Settings::with(on(200)).via_ir()).unwrap_err();
+    assert!(err.to_string().contains("solc failed"), "{err}");
+}

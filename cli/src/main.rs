@@ -40,8 +40,14 @@ enum Command {
         /// Make the input public (placed in the instances before the outputs).
         #[arg(long)]
         public_input: bool,
+        /// The domain of the inputs, which every proof states and the circuit enforces:
+        /// `LO:HI` for every input (e.g. `0:1` for pixels), one per input in graph order, or
+        /// `NAME=LO:HI`. Default: the domain calibrated from the samples, [-2^b, 2^b) at the
+        /// input's scale.
+        #[arg(long, value_name = "[NAME=]LO:HI")]
+        input_range: Vec<zkonnx::InputRange>,
         /// Force the dot-product width (2, 4, 6, 8, 12, 16, 24 or 32); default: the cost model chooses.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_lanes)]
         lanes: Option<usize>,
         /// What the layout optimizes: `prover` (prove time first) or `evm` (gas of the
         /// on-chain verifier first: fewer committed columns, at some prove time).
@@ -85,7 +91,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Proofs run at once (default: from the core count and the memory a proof needs).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
         jobs: Option<usize>,
     },
     /// Verify every *.proof.json in a folder; exits 0 if and only if all are valid.
@@ -101,8 +107,8 @@ enum Command {
     Conformance {
         /// Folder of cases (each a folder with model.onnx and test_data_set_0/).
         dir: PathBuf,
-        /// Refuse cases whose circuit needs more than 2^K rows.
-        #[arg(long, default_value_t = 16)]
+        /// Refuse cases whose circuit needs more than 2^K rows (K from 6 to 24).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(6..=24))]
         max_k: u32,
         /// Where to write the JSON report.
         #[arg(long, default_value = "conformance.json")]
@@ -123,7 +129,23 @@ enum Command {
         /// Make the input public.
         #[arg(long)]
         public_input: bool,
+        /// The domain of the inputs (see `compile --input-range`).
+        #[arg(long, value_name = "[NAME=]LO:HI")]
+        input_range: Vec<zkonnx::InputRange>,
     },
+}
+
+/// `--lanes`: one of the widths the planner supports.
+fn parse_lanes(s: &str) -> Result<usize, String> {
+    let choices = zkonnx::crates::circuits::layout::LANE_CHOICES;
+    let list = || {
+        let c: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
+        c.join(", ")
+    };
+    match s.parse::<usize>() {
+        Ok(l) if choices.contains(&l) => Ok(l),
+        _ => Err(format!("'{s}' is not a lane width; use one of {}", list())),
+    }
 }
 
 /// `--target` values.
@@ -144,7 +166,9 @@ impl From<TargetArg> for zkonnx::crates::circuits::layout::Target {
 
 #[derive(Subcommand)]
 enum EvmCommand {
-    /// Write a self-contained Solidity verifier for the model's verifying key.
+    /// Write the Solidity verifier for the model's verifying key, with solc's standard-JSON
+    /// input beside it (<stem>.solc.json) and a foundry.toml with the compiler settings
+    /// (unless the folder has one).
     Verifier {
         /// Model directory (after setup).
         dir: PathBuf,
@@ -157,27 +181,59 @@ enum EvmCommand {
         /// The proof.
         proof: PathBuf,
     },
-    /// Compile the verifier with solc 0.8.19, deploy it in revm, call it with the proof;
-    /// prints gas used and the deployed size; exits 0 only if the contract accepted.
+    /// Deploy the verifier on a node (the parts of a split verifier first) and print its
+    /// address. The deployer's private key is read from the environment variable
+    /// ZKONNX_PRIVATE_KEY, never from the command line.
+    Deploy {
+        /// Model directory.
+        dir: PathBuf,
+        /// The node's JSON-RPC URL (e.g. http://127.0.0.1:8545).
+        #[arg(long)]
+        rpc_url: String,
+    },
+    /// Check a proof with the verifier contract: compiled with solc 0.8.19 and run in an
+    /// in-process EVM (prints gas and size), or, with --rpc-url and --address, by eth_call
+    /// against the verifier deployed there (after checking that its code is this model's
+    /// verifier). Exits 0 only if the contract accepted.
     Verify {
         /// Model directory.
         dir: PathBuf,
         /// The proof.
         proof: PathBuf,
+        /// A node's JSON-RPC URL.
+        #[arg(long, requires = "address")]
+        rpc_url: Option<String>,
+        /// The deployed verifier's address (what `zkonnx evm deploy` printed).
+        #[arg(long, requires = "rpc_url")]
+        address: Option<zkonnx::evm::Address>,
     },
 }
 
 fn evm(cmd: EvmCommand) -> Result<()> {
     match cmd {
         EvmCommand::Verifier { dir, out } => {
-            let source = zkonnx::evm::evm_verifier_source(&dir)?;
-            let text = source.solidity.as_bytes();
-            zkonnx::crates::prover::artifacts::write_atomic(&out, text)?;
-            out!("wrote {} ({} bytes of Solidity)", out.display(), text.len());
-            if source.parts > 0 {
+            let w = zkonnx::evm::write_verifier(&dir, &out)?;
+            out!(
+                "wrote {} ({} bytes of Solidity; compiles with {})",
+                out.display(),
+                w.source.solidity.len(),
+                zkonnx::crates::evm::solc::Settings::zkonnx().describe()
+            );
+            out!(
+                "wrote {} (solc standard-JSON input)",
+                w.standard_json.display()
+            );
+            match &w.foundry_toml {
+                Some(p) => out!("wrote {} (the same settings for Foundry)", p.display()),
+                None => out!(
+                    "kept the foundry.toml beside it; for a split verifier its settings must match the header of {}",
+                    out.display()
+                ),
+            }
+            if w.source.parts > 0 {
                 out!(
-                    "the verifier is split to fit EIP-170: deploy {}, then Halo2Verifier with their addresses as constructor arguments, in that order; send proofs to Halo2Verifier",
-                    source.deploy_order()[..source.parts].join(", ")
+                    "the verifier is split to fit EIP-170: deploy {}, then Halo2Verifier with their addresses as constructor arguments, in that order (`zkonnx evm deploy` does this); send proofs to Halo2Verifier",
+                    w.source.deploy_order()[..w.source.parts].join(", ")
                 );
             }
         }
@@ -187,30 +243,73 @@ fn evm(cmd: EvmCommand) -> Result<()> {
                 zkonnx::evm::evm_calldata(&zkonnx::read_proof(&proof)?)?
             );
         }
-        EvmCommand::Verify { dir, proof } => {
-            let proof = zkonnx::read_proof(&proof)?;
-            let pb = spinner("compiling the verifier");
-            let contract = zkonnx::evm::EvmVerifier::build(&dir);
-            pb.finish_and_clear();
-            let contract = contract?;
-            let receipt = contract.verify(&proof)?;
-            out!("the contract accepted the proof");
-            out!("gas used: {}", receipt.gas_used);
-            let sizes: Vec<String> = receipt
-                .sizes
-                .iter()
-                .map(|(name, size)| format!("{name} {size}"))
-                .collect();
-            out!(
-                "deployed size: {} bytes (EIP-170 limit {}; {})",
-                receipt.deployed_size(),
-                zkonnx::crates::evm::MAX_CODE_SIZE,
-                contract.compiled.settings
-            );
-            if receipt.sizes.len() > 1 {
-                out!("contracts: {}", sizes.join(", "));
-            }
-        }
+        EvmCommand::Deploy { dir, rpc_url } => evm_deploy(&dir, &rpc_url)?,
+        EvmCommand::Verify {
+            dir,
+            proof,
+            rpc_url,
+            address,
+        } => match (rpc_url, address) {
+            (Some(rpc), Some(address)) => evm_verify_at(&dir, &proof, &rpc, address)?,
+            _ => evm_verify_local(&dir, &proof)?,
+        },
+    }
+    Ok(())
+}
+
+fn build_verifier(dir: &Path) -> Result<zkonnx::evm::EvmVerifier> {
+    let pb = spinner("compiling the verifier");
+    let contract = zkonnx::evm::EvmVerifier::build(dir);
+    pb.finish_and_clear();
+    Ok(contract?)
+}
+
+fn evm_deploy(dir: &Path, rpc: &str) -> Result<()> {
+    use zkonnx::evm::KEY_VAR;
+    let key = std::env::var(KEY_VAR).map_err(|_| {
+        anyhow::anyhow!("set {KEY_VAR} to the deployer's private key (hex); it is never read from the command line")
+    })?;
+    let key = zkonnx::evm::signer(&key)?;
+    let contract = build_verifier(dir)?;
+    let pb = spinner("deploying");
+    let d = contract.deploy(rpc, &key);
+    pb.finish_and_clear();
+    let d = d?;
+    for (i, p) in d.parts.iter().enumerate() {
+        out!("part {}: {p}", i + 1);
+    }
+    out!("verifier deployed at {}", d.address);
+    out!("deployment gas: {}", d.gas_used);
+    Ok(())
+}
+
+fn evm_verify_at(dir: &Path, proof: &Path, rpc: &str, address: zkonnx::evm::Address) -> Result<()> {
+    let data = zkonnx::evm::evm_calldata_bytes(&zkonnx::read_proof(proof)?)?;
+    let contract = build_verifier(dir)?;
+    contract.verify_at(rpc, address, data)?;
+    out!("the verifier at {address} accepted the proof");
+    Ok(())
+}
+
+fn evm_verify_local(dir: &Path, proof: &Path) -> Result<()> {
+    let proof = zkonnx::read_proof(proof)?;
+    let contract = build_verifier(dir)?;
+    let receipt = contract.verify(&proof)?;
+    out!("the contract accepted the proof");
+    out!("gas used: {}", receipt.gas_used);
+    let sizes: Vec<String> = receipt
+        .sizes
+        .iter()
+        .map(|(name, size)| format!("{name} {size}"))
+        .collect();
+    out!(
+        "deployed size: {} bytes (EIP-170 limit {}; {})",
+        receipt.deployed_size(),
+        zkonnx::crates::evm::MAX_CODE_SIZE,
+        contract.compiled.settings
+    );
+    if receipt.sizes.len() > 1 {
+        out!("contracts: {}", sizes.join(", "));
     }
     Ok(())
 }
@@ -311,7 +410,7 @@ fn prove(dir: &Path, input: &Path, out: &Path) -> Result<ProofFile> {
     let proof = prover.prove(&inputs);
     pb.finish_and_clear();
     let proof = proof?;
-    zkonnx::crates::prover::artifacts::write_atomic(out, proof.to_json().as_bytes())?;
+    zkonnx::crates::prover::artifacts::write_atomic(out, proof.to_json()?.as_bytes())?;
     out!(
         "proof written to {} in {:.3} s",
         out.display(),
@@ -325,6 +424,19 @@ fn verify(dir: &Path, proof: &Path) -> Result<()> {
     let t = Instant::now();
     let v = zkonnx::verify(dir, &proof)?;
     out!("proof is valid ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
+    out!(
+        "statement: there is an input within the domain below such that the quantized model {}, evaluated exactly, gives these outputs",
+        v.model_hash
+    );
+    for d in &v.domains {
+        let (lo, hi) = d.range();
+        out!(
+            "input '{}' {:?}: every value in [{lo}, {hi}] (steps of 2^-{})",
+            d.name,
+            d.shape,
+            d.scale
+        );
+    }
     for (i, x) in v.public_inputs.iter().enumerate() {
         out!("public input {i}: {}", fmt(x));
     }
@@ -426,6 +538,7 @@ fn run(cli: Cli) -> Result<()> {
             sample,
             out,
             public_input,
+            input_range,
             lanes,
             target,
         } => compile(
@@ -434,6 +547,7 @@ fn run(cli: Cli) -> Result<()> {
             &out,
             CompileOptions {
                 public_input,
+                input_ranges: input_range,
                 lanes,
                 target: target.into(),
                 ..Default::default()
@@ -456,9 +570,11 @@ fn run(cli: Cli) -> Result<()> {
             input,
             out,
             public_input,
+            input_range,
         } => {
             let opts = CompileOptions {
                 public_input,
+                input_ranges: input_range,
                 ..Default::default()
             };
             compile(&model, std::slice::from_ref(&input), &out, opts)?;
@@ -479,8 +595,29 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// clap's error in one line: its message and what it lists, without usage or tips.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more information")
+        })
+        .collect();
+    parts.join(" ")
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            std::process::exit(2);
+        }
+    };
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);

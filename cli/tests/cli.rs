@@ -240,3 +240,127 @@ fn evm_without_compiler_is_a_clear_error() {
         .unwrap();
     assert_clean_failure(&out, "npm ci --prefix evm/solc");
 }
+
+/// anvil's second development key (the end-to-end tests of the zkonnx crate use the first).
+const ANVIL_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+/// The node `.ci/run` starts (`ZKONNX_TEST_RPC`); skipped without one unless
+/// `ZKONNX_REQUIRE_NODE` is set.
+fn node_rpc() -> Option<String> {
+    let url = std::env::var("ZKONNX_TEST_RPC").ok();
+    if url.is_none() && std::env::var_os("ZKONNX_REQUIRE_NODE").is_some() {
+        panic!("ZKONNX_REQUIRE_NODE is set but ZKONNX_TEST_RPC is not");
+    }
+    url
+}
+
+#[test]
+fn evm_deploy_then_verify_on_a_node() {
+    let Some(rpc) = node_rpc() else {
+        eprintln!("skipped: no node (bash .ci/run starts anvil)");
+        return;
+    };
+    let (dir, d, out) = run_fixture("node", "linreg", 3);
+    assert!(out.status.success());
+    let p = dir.join("proof.json").display().to_string();
+    // The key comes from the environment only.
+    let no_key = Command::new(env!("CARGO_BIN_EXE_zkonnx"))
+        .args(["evm", "deploy", &d, "--rpc-url", &rpc])
+        .env_remove("ZKONNX_PRIVATE_KEY")
+        .output()
+        .unwrap();
+    assert_clean_failure(&no_key, "ZKONNX_PRIVATE_KEY");
+    assert_clean_failure(
+        &zkonnx(&[
+            "evm",
+            "deploy",
+            &d,
+            "--rpc-url",
+            &rpc,
+            "--private-key",
+            ANVIL_KEY,
+        ]),
+        "--private-key",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_zkonnx"))
+        .args(["evm", "deploy", &d, "--rpc-url", &rpc])
+        .env("ZKONNX_PRIVATE_KEY", ANVIL_KEY)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let address = text
+        .lines()
+        .find_map(|l| l.strip_prefix("verifier deployed at "))
+        .unwrap_or_else(|| panic!("no address in: {text}"))
+        .trim()
+        .to_string();
+    let out = zkonnx(&[
+        "evm",
+        "verify",
+        &d,
+        &p,
+        "--rpc-url",
+        &rpc,
+        "--address",
+        &address,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("accepted the proof"));
+    // A changed output: rejected by the deployed contract, one line, non-zero exit.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    json["instances"][0][0] = serde_json::Value::String(format!("0x{}", "0".repeat(63) + "7"));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, json.to_string()).unwrap();
+    let b = bad.display().to_string();
+    assert_clean_failure(
+        &zkonnx(&[
+            "evm",
+            "verify",
+            &d,
+            &b,
+            "--rpc-url",
+            &rpc,
+            "--address",
+            &address,
+        ]),
+        "rejected",
+    );
+    // An address without the verifier is never an acceptance.
+    let empty = format!("0x{}", "42".repeat(20));
+    assert_clean_failure(
+        &zkonnx(&[
+            "evm",
+            "verify",
+            &d,
+            &p,
+            "--rpc-url",
+            &rpc,
+            "--address",
+            &empty,
+        ]),
+        "holds no contract",
+    );
+    assert_clean_failure(
+        &zkonnx(&[
+            "evm",
+            "verify",
+            &d,
+            &p,
+            "--rpc-url",
+            &rpc,
+            "--address",
+            "0x12",
+        ]),
+        "--address",
+    );
+}

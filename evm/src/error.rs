@@ -31,6 +31,12 @@ pub enum EvmError {
     /// The contract rejected the proof.
     #[error("the contract rejected the proof: {0}")]
     Rejected(String),
+    /// The node could not be reached, or answered with an error.
+    #[error("node: {0}")]
+    Node(String),
+    /// The address does not hold this model's verifier.
+    #[error("{0}")]
+    NotTheVerifier(String),
     /// Reading the proof or keys failed.
     #[error(transparent)]
     Verify(#[from] zkonnx_verifier::VerifyError),

@@ -62,7 +62,10 @@ pub fn deploy_and_call(
 }
 
 /// The contract `name`, refused if its code exceeds EIP-170.
-fn checked<'a>(compiled: &'a CompiledSource, name: &str) -> Result<&'a Compiled, EvmError> {
+pub(crate) fn checked<'a>(
+    compiled: &'a CompiledSource,
+    name: &str,
+) -> Result<&'a Compiled, EvmError> {
     let c = compiled
         .get(name)
         .ok_or_else(|| EvmError::Deploy(format!("solc produced no contract {name}")))?;

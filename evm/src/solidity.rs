@@ -5,6 +5,8 @@
 //! The generator unwraps internally on keys it cannot handle, so it runs behind
 //! `catch_unwind`: a failure is an error, not a crash.
 
+use crate::assembly::Block;
+use crate::contract::Frame;
 use crate::error::EvmError;
 use crate::solc;
 use crate::split::{self, VerifierSource};
@@ -21,13 +23,23 @@ use zkonnx_verifier::{Srs, VerifierKey};
 type Verifier = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
 
 /// The Solidity source of a verifier for `vk` (made with `srs`): one contract, or, when that
-/// would exceed EIP-170, a main contract and parts ([`crate::split`]).
+/// would exceed EIP-170, a main contract and parts ([`crate::split`]), in zkonnx's frame
+/// ([`crate::contract`]: exact call data length, canonical words).
 ///
 /// A split verifier's main contract checks its parts' code hashes, so generating one
 /// compiles the parts (the pinned solc must be installed).
 pub fn verifier(srs: &Srs, vk: &VerifierKey) -> Result<VerifierSource, EvmError> {
+    let code = generate(srs, vk)?;
+    let block = Block::parse(&code)?;
+    let frame = Frame::new(
+        &block,
+        &vk.header.model_hash,
+        &vk.hash,
+        vk.header.num_instances(),
+    )?;
     split::fit(
-        &generate(srs, vk)?,
+        &block,
+        &frame,
         split::WHOLE_BUDGET,
         split::PIECE_BUDGET,
         part_hashes,
@@ -49,8 +61,8 @@ pub fn part_hashes(source: &str, parts: usize) -> Result<Vec<[u8; 32]>, EvmError
         .collect()
 }
 
-/// The Solidity source of snark-verifier's verifier for `vk` (made with `srs`), in one
-/// contract whatever its size.
+/// The Solidity source snark-verifier generates for `vk` (made with `srs`), as it is: one
+/// contract whatever its size, without zkonnx's checks.
 pub fn generate(srs: &Srs, vk: &VerifierKey) -> Result<String, EvmError> {
     let num_instance = vec![vk.header.num_instances()];
     let run = || -> Result<String, String> {

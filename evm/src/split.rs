@@ -17,17 +17,18 @@
 //! pass). Main's constructor takes the parts' addresses and refuses any whose code hash is
 //! not the one compiled with it, so main's own code fixes what every part runs: nobody has
 //! to trust the deployer. Parts are compiled without a metadata hash, so their code depends
-//! only on their source and the compiler settings ([`crate::solc::OPTIMIZER`]).
+//! only on their source and the compiler settings ([`crate::solc::Settings::zkonnx`]).
 
+use crate::assembly::Block;
+use crate::contract::{self, Cut, Frame};
 use crate::error::EvmError;
-use std::fmt::Write;
 
-/// The main contract's name (the one the proof is sent to).
-pub const MAIN: &str = "Halo2Verifier";
+pub use crate::contract::{part_name, MAIN};
 
 /// Source characters (whitespace excluded) a whole verifier may have and stay one contract.
-/// solc 0.8.19 (with [`crate::solc::OPTIMIZER`]) makes 0.28–0.29 bytes of deployed code per
-/// character of generated code (measured on the six example models), so this is ~23 KB.
+/// solc 0.8.19 (with [`crate::solc::Settings::zkonnx`]) makes 0.28–0.29 bytes of deployed
+/// code per character of generated code (measured on the six example models), so this is
+/// ~23 KB.
 pub const WHOLE_BUDGET: usize = 80_000;
 
 /// Source characters one piece of a split verifier may have (~20 KB of code, leaving room
@@ -53,34 +54,32 @@ impl VerifierSource {
     }
 }
 
-/// The name of part `i` (from 1).
-pub fn part_name(i: usize) -> String {
-    format!("{MAIN}Part{i}")
-}
-
 /// Characters that count against [`WHOLE_BUDGET`] and [`PIECE_BUDGET`].
 fn weight(code: &str) -> usize {
     code.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-/// Keeps `code` whole if it has at most `whole` characters, else splits it into pieces of
-/// at most `piece` characters. `hashes` gets the parts' source and their number, compiles
-/// them and returns the keccak256 of each part's deployed code, in order.
+/// Writes `block` as one contract if its body has at most `whole` characters, else as a
+/// main contract and parts of at most `piece` characters each. `hashes` gets the parts'
+/// source and their number, compiles them and returns the keccak256 of each part's
+/// deployed code, in order.
 pub fn fit(
-    code: &str,
+    block: &Block<'_>,
+    frame: &Frame,
     whole: usize,
     piece: usize,
     hashes: impl FnOnce(&str, usize) -> Result<Vec<[u8; 32]>, EvmError>,
 ) -> Result<VerifierSource, EvmError> {
-    if weight(code) <= whole {
+    let size: usize = block.body.iter().map(|s| weight(s)).sum();
+    if size <= whole {
         return Ok(VerifierSource {
-            solidity: code.to_string(),
+            solidity: contract::source(block, frame, &Cut::whole(block.body.len()), &[]),
             parts: 0,
         });
     }
-    let pieces = Pieces::cut(code, piece)?;
-    let parts = pieces.parts();
-    let hashes = hashes(&pieces.parts_source(), parts)?;
+    let cut = cut_block(block, piece);
+    let parts = cut.parts();
+    let hashes = hashes(&contract::parts_source(block, frame, &cut), parts)?;
     if hashes.len() != parts {
         return Err(EvmError::Generate(format!(
             "expected {parts} part hashes, got {}",
@@ -88,89 +87,23 @@ pub fn fit(
         )));
     }
     Ok(VerifierSource {
-        solidity: pieces.source(&hashes),
+        solidity: contract::source(block, frame, &cut, &hashes),
         parts,
     })
 }
 
-/// The generated assembly block, cut into statements.
-struct Block<'a> {
-    /// Declarations (`let data …`, `let success`, `f_p`, `f_q`, functions) and the memory
-    /// layout check.
-    prologue: Vec<&'a str>,
-    /// The verifier proper.
-    body: Vec<&'a str>,
-    /// The final `if iszero(success) { revert … }` and `return(0, 0)`.
-    epilogue: Vec<&'a str>,
-}
-
-/// A generated verifier cut into a main contract's piece and the parts' pieces.
-pub struct Pieces<'a> {
-    block: Block<'a>,
-    /// Statement ranges of `block.body`: main's first, then one per part.
-    ranges: Vec<std::ops::Range<usize>>,
-    /// Memory used by the end of each range.
-    ends: Vec<usize>,
-    /// Declarations every part repeats (`f_p`, `f_q`, functions).
-    defs: Vec<&'a str>,
-}
-
-const HEADER: &str = "// SPDX-License-Identifier: MIT\n\npragma solidity 0.8.19;\n";
-
-impl<'a> Pieces<'a> {
-    /// Cuts `code` (one generated verifier) into a main piece and as few parts of at most
-    /// `budget` characters as the main piece (which must read the whole proof) allows: each
-    /// part costs a call and two copies of the memory.
-    pub fn cut(code: &'a str, budget: usize) -> Result<Self, EvmError> {
-        let block = parse(code)?;
-        let first_min = block
-            .body
-            .iter()
-            .rposition(|s| s.contains("calldataload"))
-            .map_or(0, |i| i + 1);
-        let ranges = cut(&block.body, first_min, budget);
-        let ends = memory_ends(&block.body, &ranges);
-        let defs = block
-            .prologue
-            .iter()
-            .copied()
-            .filter(|s| s.starts_with("let f_") || s.starts_with("function "))
-            .collect();
-        Ok(Self {
-            block,
-            ranges,
-            ends,
-            defs,
-        })
-    }
-
-    /// Number of part contracts.
-    pub fn parts(&self) -> usize {
-        self.ranges.len() - 1
-    }
-
-    /// The part contracts alone (to compile them and hash their code).
-    pub fn parts_source(&self) -> String {
-        let mut out = String::from(HEADER);
-        self.write_parts(&mut out);
-        out
-    }
-
-    /// Every contract: the parts, then main, which accepts only parts whose deployed code
-    /// has the keccak256 `hashes[i]`.
-    pub fn source(&self, hashes: &[[u8; 32]]) -> String {
-        let mut out = String::from(HEADER);
-        self.write_parts(&mut out);
-        write_main(&mut out, &self.block, &self.ranges, &self.ends, hashes);
-        out
-    }
-
-    fn write_parts(&self, out: &mut String) {
-        for (i, range) in self.ranges.iter().enumerate().skip(1) {
-            let piece = &self.block.body[range.clone()];
-            write_part(out, i, &self.defs, piece, self.ends[i]);
-        }
-    }
+/// Cuts the body into a main piece and as few parts of at most `budget` characters as the
+/// main piece (which must read the whole proof) allows: each part costs a call and two
+/// copies of the memory.
+pub fn cut_block(block: &Block<'_>, budget: usize) -> Cut {
+    let first_min = block
+        .body
+        .iter()
+        .rposition(|s| s.contains("calldataload"))
+        .map_or(0, |i| i + 1);
+    let ranges = cut(&block.body, first_min, budget);
+    let ends = memory_ends(&block.body, &ranges);
+    Cut { ranges, ends }
 }
 
 /// Cuts `body` into consecutive ranges; the first ends no earlier than `first_min`, and
@@ -239,201 +172,19 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-fn write_part(out: &mut String, i: usize, defs: &[&str], piece: &[&str], end: usize) {
-    let _ = write!(
-        out,
-        "\n// Part {i} of the verifier: run by {MAIN} on its memory.\ncontract {} {{\n    \
-         fallback(bytes calldata) external returns (bytes memory) {{\n        assembly {{\n\
-         calldatacopy(0, 0, calldatasize())\nlet success := true\n",
-        part_name(i)
-    );
-    for s in defs.iter().chain(piece) {
-        let _ = writeln!(out, "{s}");
-    }
-    let _ = write!(
-        out,
-        "if iszero(success) {{ revert(0, 0) }}\nreturn(0, {end:#x})\n        }}\n    }}\n}}\n"
-    );
-}
-
-fn write_main(
-    out: &mut String,
-    block: &Block<'_>,
-    pieces: &[std::ops::Range<usize>],
-    ends: &[usize],
-    hashes: &[[u8; 32]],
-) {
-    let parts = 1..pieces.len();
-    let _ = write!(out, "\ncontract {MAIN} {{\n");
-    for i in parts.clone() {
-        let _ = writeln!(out, "    address private immutable part{i};");
-    }
-    let args: Vec<String> = parts.clone().map(|i| format!("address p{i}")).collect();
-    let _ = writeln!(out, "\n    constructor({}) {{", args.join(", "));
-    for (i, h) in parts.clone().zip(hashes) {
-        let _ = writeln!(
-            out,
-            "        require(p{i}.codehash == 0x{}, \"part {i}: other code\");\n        part{i} = p{i};",
-            hex::encode(h)
-        );
-    }
-    let _ = write!(
-        out,
-        "    }}\n\n    fallback(bytes calldata) external returns (bytes memory) {{\n"
-    );
-    for i in parts.clone() {
-        let _ = writeln!(out, "        address p{i} = part{i};");
-    }
-    let _ = writeln!(out, "        assembly (\"memory-safe\") {{");
-    for s in block.prologue.iter().chain(&block.body[pieces[0].clone()]) {
-        let _ = writeln!(out, "{s}");
-    }
-    for i in parts {
-        let (start, end) = (ends[i - 1], ends[i]);
-        let _ = write!(
-            out,
-            "if iszero(success) {{ revert(0, 0) }}\n\
-             if iszero(staticcall(gas(), p{i}, 0, {start:#x}, 0, 0)) {{ revert(0, 0) }}\n\
-             if iszero(eq(returndatasize(), {end:#x})) {{ revert(0, 0) }}\n\
-             returndatacopy(0, 0, {end:#x})\n"
-        );
-    }
-    for s in &block.epilogue {
-        let _ = writeln!(out, "{s}");
-    }
-    let _ = write!(out, "        }}\n    }}\n}}\n");
-}
-
-/// Finds the assembly block of a generated verifier and cuts it into statements.
-fn parse(code: &str) -> Result<Block<'_>, EvmError> {
-    let bad = |why: &str| EvmError::Generate(format!("cannot split the verifier: {why}"));
-    let open = "assembly (\"memory-safe\") {";
-    let start = code
-        .find(open)
-        .map(|i| i + open.len())
-        .ok_or_else(|| bad("no assembly block"))?;
-    let statements = top_level_statements(&code[start..]).ok_or_else(|| bad("unbalanced"))?;
-    let body_start = statements
-        .iter()
-        .position(|s| !is_declaration(s))
-        .ok_or_else(|| bad("no statements"))?;
-    let (prologue, rest) = statements.split_at(body_start);
-    if !prologue.contains(&"let success := true") {
-        return Err(bad("no success flag"));
-    }
-    let tail = ["if iszero(success) { revert(0, 0) }", "return(0, 0)"];
-    if rest.len() < tail.len() || rest[rest.len() - tail.len()..] != tail {
-        return Err(bad("unexpected ending"));
-    }
-    let body = &rest[..rest.len() - tail.len()];
-    if body.iter().any(|s| is_declaration(s)) {
-        return Err(bad("a declaration outside the prologue"));
-    }
-    Ok(Block {
-        prologue: prologue.to_vec(),
-        body: body.to_vec(),
-        epilogue: rest[rest.len() - tail.len()..].to_vec(),
-    })
-}
-
-/// Statements that declare stack variables or functions, or check the memory layout.
-fn is_declaration(s: &str) -> bool {
-    s.starts_with("let ") || s.starts_with("function ") || s.starts_with("if iszero(eq(data")
-}
-
-/// The top-level statements of an assembly block body (up to its closing brace), trimmed;
-/// comments between statements are dropped. `None` if the block does not close.
-fn top_level_statements(text: &str) -> Option<Vec<&str>> {
-    let bytes = text.as_bytes();
-    let (mut braces, mut parens) = (0i32, 0i32);
-    let mut current: Option<usize> = None;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
-            continue;
-        }
-        match c {
-            b'{' => braces += 1,
-            b'}' if braces == 0 => {
-                if let Some(s) = current.take() {
-                    out.push(text[s..i].trim());
-                }
-                return Some(out);
-            }
-            b'}' => braces -= 1,
-            b'(' => parens += 1,
-            b')' => parens -= 1,
-            _ => {}
-        }
-        if c == b'\n' && braces == 0 && parens == 0 {
-            if let Some(s) = current.take() {
-                out.push(text[s..i].trim());
-            }
-        } else if current.is_none() && !c.is_ascii_whitespace() {
-            current = Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const CODE: &str = r#"
-pragma solidity 0.8.19;
-
-contract Halo2Verifier {
-    fallback(bytes calldata) external returns (bytes memory) {
-        assembly ("memory-safe") {
-            // Enforce that Solidity memory layout is respected
-            let data := mload(0x40)
-            if iszero(eq(data, 0x80)) {
-                revert(0, 0)
-            }
-
-            let success := true
-            let f_q := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
-            mstore(0xa0, mod(calldataload(0x0), f_q))
-        {
-            let x := calldataload(0x20)
-            mstore(0xc0, x)
-        }
-mstore(0xe0, addmod(mload(0xa0), mload(0xc0), f_q))
-mstore(0x100, mulmod(mload(0xe0), 12345678901234567890123456789, f_q))
-success := and(eq(mload(0x100), 3), success)
-
-            // Revert if anything fails
-            if iszero(success) { revert(0, 0) }
-
-            // Return empty bytes on success
-            return(0, 0)
-
-        }
-    }
-}
-"#;
-
-    #[test]
-    fn statements_follow_braces_and_parentheses() {
-        let block = parse(CODE).unwrap();
-        assert_eq!(block.prologue.len(), 4);
-        assert_eq!(block.body.len(), 5);
-        assert!(block.body[1].starts_with('{') && block.body[1].ends_with('}'));
-        assert_eq!(block.epilogue[1], "return(0, 0)");
-    }
+    use crate::assembly::tests::CODE;
 
     #[test]
     fn a_small_verifier_stays_whole_and_a_cut_starts_after_the_last_proof_read() {
         let hashes = |_: &str, n: usize| Ok(vec![[7u8; 32]; n]);
-        assert_eq!(fit(CODE, 100_000, 10, hashes).unwrap().parts, 0);
-        let split = fit(CODE, 10, 10, hashes).unwrap();
+        let block = Block::parse(CODE).unwrap();
+        let frame = Frame::new(&block, "m", "v", 1).unwrap();
+        assert_eq!(fit(&block, &frame, 100_000, 10, hashes).unwrap().parts, 0);
+        let split = fit(&block, &frame, 10, 10, hashes).unwrap();
         // The first piece holds both calldata reads; each later statement is its own part.
         assert_eq!(split.parts, 3);
         assert!(split.solidity.contains("contract Halo2VerifierPart3"));
