@@ -145,6 +145,7 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
     let header = VkHeader {
         model_hash: hash,
         k,
+        srs_hash: zkonnx_verifier::srs::srs_hash(&params),
         params: circuit.plan().params(),
         inputs: model
             .inputs
@@ -199,6 +200,9 @@ pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
     let LoadedModel { model, circuit, .. } = load_model(dir)?;
     let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
     let srs = load_srs(dir)?;
+    if zkonnx_verifier::srs::srs_hash(&srs) != vk.header.srs_hash {
+        return Err(zkonnx_verifier::VerifyError::WrongSrs.into());
+    }
     let pk = keys::pk_from_bytes(&need(dir, names::PK, "setup")?, &circuit)?;
     Ok(Prover {
         model,

@@ -114,12 +114,13 @@ impl EvmVerifier {
     }
 
     /// Checks `data` against the verifier deployed at `address` with `eth_call`, after
-    /// checking that the code there is this verifier.
+    /// checking that the code there is this verifier; returns the gas a transaction would
+    /// use.
     ///
     /// # Errors
     /// [`zkonnx_evm::EvmError::Rejected`] if it rejected the proof,
     /// [`zkonnx_evm::EvmError::NotTheVerifier`] if the address holds other code or none.
-    pub fn verify_at(&self, rpc: &str, address: Address, data: Vec<u8>) -> Result<(), Error> {
+    pub fn verify_at(&self, rpc: &str, address: Address, data: Vec<u8>) -> Result<u64, Error> {
         Ok(node::verify_at(rpc, address, self.main()?, data)?)
     }
 

@@ -25,7 +25,7 @@ fn deployed(c: &EvmVerifier, rpc: &str) -> Address {
     c.deploy(rpc, &key()).unwrap().address
 }
 
-fn rejected(r: Result<(), Error>) -> bool {
+fn rejected<T>(r: Result<T, Error>) -> bool {
     matches!(r, Err(Error::Evm(EvmError::Rejected(_))))
 }
 

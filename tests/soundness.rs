@@ -313,3 +313,24 @@ fn the_model_hash_is_the_compiled_models_and_verify_checks_it() {
         VerifyError::WrongModelHash { .. }
     ));
 }
+
+#[test]
+fn an_srs_other_than_the_keys_own_is_refused() {
+    // Whoever chooses the verifier's s·g2 can open any commitment to any value, so vk.bin
+    // pins the SRS (srs_hash) and verification refuses another, even a well-formed one.
+    let p = proof(linreg(), "linreg", 0);
+    let k = zkonnx::load_verifier(linreg()).unwrap().vk.header.k;
+    let other = zkonnx::crates::verifier::srs::write_srs(&zkonnx::crates::prover::srs::generate(k));
+    let dir = with_file(linreg(), "kzg.srs", &other);
+    assert!(matches!(verify_err(&dir, &p), VerifyError::WrongSrs));
+    let msg = zkonnx::evm::evm_verifier_source(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("srs_hash"), "{msg}");
+    // One flipped byte in a point: not a point of the curve (halo2's reader alone accepts it).
+    let mut flipped = std::fs::read(linreg().join("kzg.srs")).unwrap();
+    flipped[4 + 64 * 3 + 5] ^= 0x10;
+    let dir = with_file(linreg(), "kzg.srs", &flipped);
+    let msg = zkonnx::verify(&dir, &p).unwrap_err().to_string();
+    assert!(msg.contains("not a point of the curve"), "{msg}");
+}

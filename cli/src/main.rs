@@ -286,8 +286,9 @@ fn evm_deploy(dir: &Path, rpc: &str) -> Result<()> {
 fn evm_verify_at(dir: &Path, proof: &Path, rpc: &str, address: zkonnx::evm::Address) -> Result<()> {
     let data = zkonnx::evm::evm_calldata_bytes(&zkonnx::read_proof(proof)?)?;
     let contract = build_verifier(dir)?;
-    contract.verify_at(rpc, address, data)?;
+    let gas = contract.verify_at(rpc, address, data)?;
     out!("the verifier at {address} accepted the proof");
+    out!("gas as a transaction (eth_estimateGas): {gas}");
     Ok(())
 }
 

@@ -120,13 +120,13 @@ async fn create(provider: &impl Provider, code: Vec<u8>) -> Result<(Address, u64
 
 /// Checks that the code at `address` is `main` (its immutables, the part addresses of a
 /// split verifier, aside), then calls it with `calldata` by `eth_call`. `Ok` only if the
-/// contract accepted.
+/// contract accepted, with the gas a transaction would use (`eth_estimateGas`).
 pub fn verify_at(
     rpc: &str,
     address: Address,
     main: &Compiled,
     calldata: Vec<u8>,
-) -> Result<(), EvmError> {
+) -> Result<u64, EvmError> {
     let provider = ProviderBuilder::new().connect_http(url(rpc)?);
     block_on(async {
         let code = provider.get_code_at(address).await.map_err(rpc_error)?;
@@ -140,8 +140,8 @@ pub fn verify_at(
         let tx = TransactionRequest::default()
             .with_to(address)
             .with_input(Bytes::from(calldata));
-        provider.call(tx).await.map_err(rpc_error)?;
-        Ok(())
+        provider.call(tx.clone()).await.map_err(rpc_error)?;
+        provider.estimate_gas(tx).await.map_err(rpc_error)
     })
 }
 

@@ -64,6 +64,9 @@ pub fn part_hashes(source: &str, parts: usize) -> Result<Vec<[u8; 32]>, EvmError
 /// The Solidity source snark-verifier generates for `vk` (made with `srs`), as it is: one
 /// contract whatever its size, without zkonnx's checks.
 pub fn generate(srs: &Srs, vk: &VerifierKey) -> Result<String, EvmError> {
+    if zkonnx_verifier::srs::srs_hash(srs) != vk.header.srs_hash {
+        return Err(zkonnx_verifier::VerifyError::WrongSrs.into());
+    }
     let num_instance = vec![vk.header.num_instances()];
     let run = || -> Result<String, String> {
         let protocol = compile(

@@ -23,6 +23,9 @@ pub enum VerifyError {
     /// `kzg.srs` is truncated or corrupt.
     #[error("malformed SRS: {0}")]
     MalformedSrs(String),
+    /// The SRS is not the one the keys were made with.
+    #[error("the SRS is not the one the verifying key was made with (its srs_hash differs)")]
+    WrongSrs,
     /// The proof names another verifying key.
     #[error("the proof is for another model (proof vk_hash {proof}, this vk {vk})")]
     WrongModel {

@@ -1,13 +1,23 @@
 //! KZG parameters (the SRS) in halo2's params format: `k` as u32 LE, `2^k` G1 points, their
 //! Lagrange form, then `g2` and `s·g2`, all uncompressed.
 //!
-//! Reading checks the length before allocating and that every point is on its curve, so a
-//! truncated or random file is an error, never a panic or a huge allocation.
+//! Reading checks the length before allocating and that every point is on its curve and not
+//! the identity (halo2's own reader checks only that coordinates are canonical), so a
+//! truncated, random or altered file is an error, never a panic or a huge allocation.
+//!
+//! A verifier needs three of the points: `g`, `g2` and `s·g2` (the pairing check). Whoever
+//! chooses `s·g2` can open any commitment to any value, so [`srs_hash`] of those three is
+//! written into `vk.bin` at setup, and verification refuses an SRS with another hash.
 
 use crate::error::VerifyError;
-use crate::Srs;
-use halo2_proofs::poly::commitment::Params;
+use crate::{G1Affine, Srs};
+use halo2_proofs::arithmetic::CurveAffine;
+use halo2_proofs::halo2curves::bn256::G2Affine;
+use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
+use halo2_proofs::halo2curves::serde::SerdeObject;
+use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::SerdeFormat;
+use sha2::{Digest, Sha256};
 
 /// Largest `k` accepted in an SRS file.
 pub const MAX_SRS_K: u32 = 26;
@@ -35,7 +45,43 @@ pub fn read_srs(bytes: &[u8]) -> Result<Srs, VerifyError> {
             srs_len(k)
         )));
     }
+    check_points(&bytes[4..], k)?;
     Srs::read_custom(&mut &bytes[..], SerdeFormat::RawBytes).map_err(|e| bad(e.to_string()))
+}
+
+/// Every point of an SRS body (`2·2^k` G1 points, then two G2 points, raw): canonical
+/// coordinates, on the curve, not the identity.
+fn check_points(body: &[u8], k: u32) -> Result<(), VerifyError> {
+    let g1 = 2 * (1usize << k);
+    let (points, g2s) = body.split_at(g1 * 64);
+    for (i, raw) in points.chunks_exact(64).enumerate() {
+        let ok = G1Affine::from_raw_bytes(raw)
+            .is_some_and(|p| bool::from(p.is_on_curve()) && !bool::from(p.is_identity()));
+        if !ok {
+            return Err(VerifyError::MalformedSrs(format!(
+                "G1 point #{i} is not a point of the curve"
+            )));
+        }
+    }
+    for (i, raw) in g2s.chunks_exact(128).enumerate() {
+        let ok = G2Affine::from_raw_bytes(raw)
+            .is_some_and(|p| bool::from(p.is_on_curve()) && !bool::from(p.is_identity()));
+        if !ok {
+            return Err(VerifyError::MalformedSrs(format!(
+                "G2 point #{i} is not a point of the curve"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 of the points a verifier uses (`g`, `g2`, `s·g2`), hex.
+pub fn srs_hash(srs: &Srs) -> String {
+    let mut h = Sha256::new();
+    h.update(srs.get_g()[0].to_raw_bytes());
+    h.update(srs.g2().to_raw_bytes());
+    h.update(srs.s_g2().to_raw_bytes());
+    hex::encode(h.finalize())
 }
 
 /// Serializes an SRS in the same format.

@@ -59,6 +59,9 @@ pub fn verify(srs: &Srs, vk: &VerifierKey, proof: &ProofFile) -> Result<Verified
             vk.header.k
         )));
     }
+    if crate::srs::srs_hash(srs) != vk.header.srs_hash {
+        return Err(VerifyError::WrongSrs);
+    }
     let bytes = proof.proof_bytes()?;
     let mut reader: &[u8] = bytes.as_slice();
     let mut transcript =

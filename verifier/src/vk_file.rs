@@ -78,6 +78,9 @@ pub struct VkHeader {
     pub model_hash: String,
     /// log2 of the circuit's rows.
     pub k: u32,
+    /// [`crate::srs::srs_hash`] of the SRS the keys were made with: a verifier refuses any
+    /// other (its `s·g2` decides what opens).
+    pub srs_hash: String,
     /// What `configure` needs.
     pub params: CircuitParams,
     /// Every graph input with its domain, in graph order (public or not).
