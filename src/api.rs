@@ -147,16 +147,7 @@ pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error>
         k,
         srs_hash: zkonnx_verifier::srs::srs_hash(&params),
         params: circuit.plan().params(),
-        inputs: model
-            .inputs
-            .iter()
-            .map(|i| InputDomain {
-                name: i.name.clone(),
-                shape: i.shape.clone(),
-                scale: i.scale,
-                domain: i.domain,
-            })
-            .collect(),
+        inputs: model.inputs.iter().map(InputDomain::from).collect(),
         public_inputs: if model.public_input {
             model
                 .inputs

@@ -293,22 +293,25 @@ fn evm_deploy_then_verify_on_a_node() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let on_node = |proof: &str, address: &str| {
+        zkonnx(&[
+            "evm",
+            "verify",
+            &d,
+            proof,
+            "--rpc-url",
+            &rpc,
+            "--address",
+            address,
+        ])
+    };
     let address = text
         .lines()
         .find_map(|l| l.strip_prefix("verifier deployed at "))
         .unwrap_or_else(|| panic!("no address in: {text}"))
         .trim()
         .to_string();
-    let out = zkonnx(&[
-        "evm",
-        "verify",
-        &d,
-        &p,
-        "--rpc-url",
-        &rpc,
-        "--address",
-        &address,
-    ]);
+    let out = on_node(&p, &address);
     assert!(
         out.status.success(),
         "{}",
@@ -322,45 +325,9 @@ fn evm_deploy_then_verify_on_a_node() {
     let bad = dir.join("bad.json");
     std::fs::write(&bad, json.to_string()).unwrap();
     let b = bad.display().to_string();
-    assert_clean_failure(
-        &zkonnx(&[
-            "evm",
-            "verify",
-            &d,
-            &b,
-            "--rpc-url",
-            &rpc,
-            "--address",
-            &address,
-        ]),
-        "rejected",
-    );
+    assert_clean_failure(&on_node(&b, &address), "rejected");
     // An address without the verifier is never an acceptance.
     let empty = format!("0x{}", "42".repeat(20));
-    assert_clean_failure(
-        &zkonnx(&[
-            "evm",
-            "verify",
-            &d,
-            &p,
-            "--rpc-url",
-            &rpc,
-            "--address",
-            &empty,
-        ]),
-        "holds no contract",
-    );
-    assert_clean_failure(
-        &zkonnx(&[
-            "evm",
-            "verify",
-            &d,
-            &p,
-            "--rpc-url",
-            &rpc,
-            "--address",
-            "0x12",
-        ]),
-        "--address",
-    );
+    assert_clean_failure(&on_node(&p, &empty), "holds no contract");
+    assert_clean_failure(&on_node(&p, "0x12"), "--address");
 }

@@ -100,15 +100,26 @@ pub fn deploy(
     })
 }
 
-async fn create(provider: &impl Provider, code: Vec<u8>) -> Result<(Address, u64), EvmError> {
-    let tx = TransactionRequest::default().with_deploy_code(code);
-    let receipt = provider
+/// Sends `tx` and waits for its receipt.
+async fn send(
+    provider: &impl Provider,
+    tx: TransactionRequest,
+) -> Result<alloy::rpc::types::TransactionReceipt, EvmError> {
+    provider
         .send_transaction(tx)
         .await
         .map_err(rpc_error)?
         .get_receipt()
         .await
-        .map_err(|e| EvmError::Deploy(e.to_string()))?;
+        .map_err(|e| EvmError::Node(e.to_string()))
+}
+
+async fn create(provider: &impl Provider, code: Vec<u8>) -> Result<(Address, u64), EvmError> {
+    let receipt = send(
+        provider,
+        TransactionRequest::default().with_deploy_code(code),
+    )
+    .await?;
     match (receipt.status(), receipt.contract_address()) {
         (true, Some(a)) => Ok((a, receipt.gas_used())),
         _ => Err(EvmError::Deploy(format!(
@@ -163,13 +174,7 @@ pub fn transact(
             .with_to(address)
             .with_input(Bytes::from(calldata))
             .with_gas_limit(5_000_000);
-        let receipt = provider
-            .send_transaction(tx)
-            .await
-            .map_err(rpc_error)?
-            .get_receipt()
-            .await
-            .map_err(|e| EvmError::Node(e.to_string()))?;
+        let receipt = send(&provider, tx).await?;
         if receipt.status() {
             Ok(receipt.gas_used())
         } else {

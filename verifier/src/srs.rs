@@ -13,7 +13,6 @@ use crate::error::VerifyError;
 use crate::{G1Affine, Srs};
 use halo2_proofs::arithmetic::CurveAffine;
 use halo2_proofs::halo2curves::bn256::G2Affine;
-use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_proofs::poly::commitment::{Params, ParamsProver};
 use halo2_proofs::SerdeFormat;
@@ -52,23 +51,22 @@ pub fn read_srs(bytes: &[u8]) -> Result<Srs, VerifyError> {
 /// Every point of an SRS body (`2·2^k` G1 points, then two G2 points, raw): canonical
 /// coordinates, on the curve, not the identity.
 fn check_points(body: &[u8], k: u32) -> Result<(), VerifyError> {
-    let g1 = 2 * (1usize << k);
-    let (points, g2s) = body.split_at(g1 * 64);
-    for (i, raw) in points.chunks_exact(64).enumerate() {
-        let ok = G1Affine::from_raw_bytes(raw)
+    let (g1, g2) = body.split_at(2 * (1usize << k) * 64);
+    check_group::<G1Affine>(g1, 64, "G1")?;
+    check_group::<G2Affine>(g2, 128, "G2")
+}
+
+fn check_group<C: CurveAffine + SerdeObject>(
+    raw: &[u8],
+    size: usize,
+    group: &str,
+) -> Result<(), VerifyError> {
+    for (i, p) in raw.chunks_exact(size).enumerate() {
+        let ok = C::from_raw_bytes(p)
             .is_some_and(|p| bool::from(p.is_on_curve()) && !bool::from(p.is_identity()));
         if !ok {
             return Err(VerifyError::MalformedSrs(format!(
-                "G1 point #{i} is not a point of the curve"
-            )));
-        }
-    }
-    for (i, raw) in g2s.chunks_exact(128).enumerate() {
-        let ok = G2Affine::from_raw_bytes(raw)
-            .is_some_and(|p| bool::from(p.is_on_curve()) && !bool::from(p.is_identity()));
-        if !ok {
-            return Err(VerifyError::MalformedSrs(format!(
-                "G2 point #{i} is not a point of the curve"
+                "{group} point #{i} is not a point of the curve"
             )));
         }
     }

@@ -62,6 +62,17 @@ pub struct InputDomain {
     pub domain: Domain,
 }
 
+impl From<&zkonnx_circuits::InputSpec> for InputDomain {
+    fn from(i: &zkonnx_circuits::InputSpec) -> Self {
+        Self {
+            name: i.name.clone(),
+            shape: i.shape.clone(),
+            scale: i.scale,
+            domain: i.domain,
+        }
+    }
+}
+
 impl InputDomain {
     /// The domain as real numbers.
     pub fn range(&self) -> (f64, f64) {
