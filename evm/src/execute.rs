@@ -37,11 +37,7 @@ pub fn deploy_and_call(
     compiled: &CompiledSource,
     calldata: Vec<u8>,
 ) -> Result<Receipt, EvmError> {
-    let contracts = source
-        .deploy_order()
-        .iter()
-        .map(|name| checked(compiled, name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let contracts = in_order(source, compiled)?;
     let mut chain = Chain::default();
     let (main, parts) = contracts
         .split_last()
@@ -61,11 +57,21 @@ pub fn deploy_and_call(
     })
 }
 
-/// The contract `name`, refused if its code exceeds EIP-170.
-pub(crate) fn checked<'a>(
+/// The compiled contracts of `source` in deployment order (parts, then main), each refused
+/// if its code exceeds EIP-170.
+pub(crate) fn in_order<'a>(
+    source: &VerifierSource,
     compiled: &'a CompiledSource,
-    name: &str,
-) -> Result<&'a Compiled, EvmError> {
+) -> Result<Vec<&'a Compiled>, EvmError> {
+    source
+        .deploy_order()
+        .iter()
+        .map(|name| checked(compiled, name))
+        .collect()
+}
+
+/// The contract `name`, refused if its code exceeds EIP-170.
+fn checked<'a>(compiled: &'a CompiledSource, name: &str) -> Result<&'a Compiled, EvmError> {
     let c = compiled
         .get(name)
         .ok_or_else(|| EvmError::Deploy(format!("solc produced no contract {name}")))?;

@@ -8,7 +8,7 @@
 //! transaction, for the gas a chain charges.
 
 use crate::error::EvmError;
-use crate::execute::{checked, with_parts};
+use crate::execute::{in_order, with_parts};
 use crate::solc::{Compiled, CompiledSource};
 use crate::split::VerifierSource;
 use alloy::network::{EthereumWallet, ReceiptResponse, TransactionBuilder};
@@ -72,11 +72,7 @@ pub fn deploy(
     source: &VerifierSource,
     compiled: &CompiledSource,
 ) -> Result<Deployment, EvmError> {
-    let contracts = source
-        .deploy_order()
-        .iter()
-        .map(|name| checked(compiled, name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let contracts = in_order(source, compiled)?;
     let (main, parts) = contracts
         .split_last()
         .ok_or_else(|| EvmError::Deploy("no contract".into()))?;
