@@ -304,6 +304,8 @@ pub fn plan_with(
             }
         }
     }
+    // The widest layout's rows, for the message (without compact rows the count does not
+    // depend on the limb width passed).
     best.ok_or(CircuitError::TooLarge {
         rows: rows(
             model,
