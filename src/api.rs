@@ -1,13 +1,14 @@
 //! The four steps over a model directory.
 
+use crate::settings::{NodeSummary, Settings};
 use crate::Error;
 use std::path::Path;
 use std::sync::Arc;
-use zkonnx_circuits::layout::{node_rows, plan_with, CostModel};
+use zkonnx_circuits::planner::{node_rows, plan_with, CostModel};
 use zkonnx_circuits::{Model, ModelCircuit};
 use zkonnx_onnx::{calibrate, load, CompileOptions};
 use zkonnx_prover::artifacts::Compiled;
-use zkonnx_prover::artifacts::{self, names, NodeSummary, Settings};
+use zkonnx_prover::artifacts::{self, names};
 use zkonnx_prover::{keys, srs, Prover};
 use zkonnx_verifier::srs::{read_srs, write_srs};
 use zkonnx_verifier::{InputDomain, ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
@@ -36,8 +37,8 @@ pub fn compile(
             op_type: n.op_type.clone(),
             shape: n.shape.clone(),
             scale: n.scale,
-            bits: n.op.requant().map(|r| r.bits),
-            shift: n.op.requant().map(|r| r.shift),
+            bits: n.op.operator().requant().map(|r| r.bits),
+            shift: n.op.operator().requant().map(|r| r.shift),
             rows: node_rows(&ir, n, &layout),
         })
         .collect();
@@ -58,7 +59,7 @@ pub fn compile(
         layout,
         inputs: compiled.model.inputs.clone(),
         nodes,
-        calibration: serde_json::to_value(&report).map_err(unwritable)?,
+        calibration: report,
     };
     std::fs::create_dir_all(out).map_err(|e| Error::Input {
         path: out.display().to_string(),

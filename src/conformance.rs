@@ -9,7 +9,7 @@
 use crate::{CompileOptions, Error};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use zkonnx_onnx::reference::read_pb_tensor;
+use zkonnx_onnx::tract_reference::read_pb_tensor;
 use zkonnx_onnx::OnnxError;
 
 /// Tolerance: every output within this fraction of the largest expected magnitude.

@@ -3,7 +3,7 @@
 
 use crate::Error;
 use std::path::{Path, PathBuf};
-use zkonnx_evm::execute::{deploy_and_call, Receipt};
+use zkonnx_evm::in_process::{deploy_and_call, Receipt};
 use zkonnx_evm::node::{self, Deployment};
 use zkonnx_evm::solc::{compile, CompiledSource, Settings};
 use zkonnx_evm::split::{VerifierSource, MAIN};

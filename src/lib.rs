@@ -27,6 +27,7 @@ pub mod conformance;
 mod error;
 pub mod evm;
 mod input;
+mod settings;
 
 pub use api::{
     compile, load_prover, load_verifier, prove, read_proof, setup, verify, LoadedVerifier,
@@ -34,9 +35,10 @@ pub use api::{
 };
 pub use error::Error;
 pub use input::{parse_input, read_input};
-pub use zkonnx_circuits::layout::Target;
+pub use settings::{NodeSummary, Settings};
+pub use zkonnx_circuits::planner::Target;
 pub use zkonnx_onnx::{CalibrationReport, CompileOptions, InputRange};
-pub use zkonnx_prover::artifacts::{names, Settings};
+pub use zkonnx_prover::artifacts::names;
 pub use zkonnx_prover::Prover;
 pub use zkonnx_verifier::{ProofFile, Verified, VerifyError};
 

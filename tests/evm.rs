@@ -20,7 +20,7 @@ fn contract(dir: &'static Path) -> &'static EvmVerifier {
     cell.get_or_init(|| EvmVerifier::build(dir).unwrap())
 }
 
-fn rejected(r: Result<zkonnx::crates::evm::execute::Receipt, Error>) -> bool {
+fn rejected(r: Result<zkonnx::crates::evm::in_process::Receipt, Error>) -> bool {
     matches!(
         r,
         Err(Error::Evm(zkonnx::crates::evm::EvmError::Rejected(_)))
@@ -105,9 +105,11 @@ fn a_freivalds_checked_product_verifies_on_chain() {
     // like the native verifier. Honest: accepted; a changed output: rejected.
     let case = root().join("../shared/conformance/onnx-backend/pytorch-operator/test_operator_mm");
     let read = |name: &str| {
-        zkonnx::crates::onnx::reference::read_pb_tensor(&case.join("test_data_set_0").join(name))
-            .unwrap()
-            .1
+        zkonnx::crates::onnx::tract_reference::read_pb_tensor(
+            &case.join("test_data_set_0").join(name),
+        )
+        .unwrap()
+        .1
     };
     let input = vec![read("input_0.pb"), read("input_1.pb")];
     let dir = temp_dir("evm-freivalds");
@@ -224,7 +226,7 @@ fn the_verifier_compiles_and_verifies_under_the_settings_contract_authors_use() 
     // main contract pins (zkonnx's settings; here also the optimizer off, which leaves the
     // small part's assembly as it is); it never accepts a changed output. solc's WebAssembly
     // build takes seconds per compile, so the split verifier is compiled twice only.
-    use zkonnx::crates::evm::execute::deploy_and_call;
+    use zkonnx::crates::evm::in_process::deploy_and_call;
     use zkonnx::crates::evm::solc::{compile_with, Optimizer, Settings};
     let off = Optimizer {
         enabled: false,

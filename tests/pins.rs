@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use zkonnx_circuits::execute::{execute, quantize_inputs};
-use zkonnx_circuits::layout::{plan_with, CostModel};
+use zkonnx_circuits::planner::{plan_with, CostModel};
 use zkonnx_circuits::ModelCircuit;
 
 /// The zoo: every fixture model with calibration samples.

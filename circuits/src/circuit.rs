@@ -18,11 +18,12 @@ use crate::chips::dot::DotConfig;
 use crate::chips::fn_table::FnTableConfig;
 use crate::chips::freivalds::{FreivaldsConfig, FreivaldsJob};
 use crate::chips::range_table::RangeTableConfig;
-use crate::chips::requant::RequantConfig;
+use crate::chips::requant_row::RequantConfig;
 use crate::execute::Trace;
 use crate::ir::Model;
-use crate::layout::{advice_columns, LayoutPlan};
-use crate::ops::{LayoutCtx, RowCounter};
+use crate::ops::LayoutCtx;
+use crate::planner::{advice_columns, LayoutPlan};
+use crate::rows::RowCounter;
 use crate::Fr;
 use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
@@ -141,6 +142,7 @@ impl ModelCircuit {
             });
             let out = node
                 .op
+                .operator()
                 .layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
             cells.push(out);
         }

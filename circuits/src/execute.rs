@@ -68,7 +68,7 @@ pub fn execute(model: &Model, inputs: Vec<Vec<i128>>) -> Result<Trace, EvalError
     let mut tensors = inputs;
     for node in &model.nodes {
         let ins: Vec<&[i128]> = node.inputs.iter().map(|&i| tensors[i].as_slice()).collect();
-        let out = node.op.reference(&node.name, &ins)?;
+        let out = node.op.operator().reference(&node.name, &ins)?;
         tensors.push(out);
     }
     Ok(Trace { tensors })

@@ -1,7 +1,7 @@
 //! The input domain check: the circuit proves that every graph input value lies in its
 //! domain `[lo, hi]` ([`crate::ir::Domain`]), so the domain is part of what a proof states.
 //!
-//! Each value `x` gets two rows of the requant chip ([`crate::chips::requant`]), both with
+//! Each value `x` gets two rows of the requant chip ([`crate::chips::requant_row`]), both with
 //! the shift equal to the row's aligned width `w` (`b` on a compact row, `2b` otherwise), so
 //! the row scales none of its constants and its "rescale" gate reads
 //!
@@ -25,10 +25,11 @@
 //! Completeness: the honest `y = ⌊(x − lo)/2^w⌋` must stay below `2^w`, which holds when
 //! `hi − lo < 2^(2w)`; the planner picks a limb width with `2b ≥` the domain's width bits.
 
-use crate::chips::requant::{aligned_bits, RequantRow};
+use crate::chips::requant_row::{aligned_bits, RequantRow};
 use crate::ir::InputSpec;
-use crate::ops::{synth, LayoutCtx, RowCounter};
+use crate::ops::{synth, LayoutCtx};
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 

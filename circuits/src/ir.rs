@@ -194,6 +194,7 @@ impl Model {
             }
             let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shape(i)).collect();
             node.op
+                .operator()
                 .check(&shapes, &node.shape)
                 .map_err(|e| format!("node '{}': {e}", node.name))?;
         }
@@ -209,7 +210,7 @@ impl Model {
     /// The function tables the model uses, each with its id (from 1) and rows.
     pub fn fn_tables(&self) -> Vec<FnTable> {
         let mut seen = std::collections::BTreeMap::new();
-        for (key, rows) in self.nodes.iter().filter_map(|n| n.op.table()) {
+        for (key, rows) in self.nodes.iter().filter_map(|n| n.op.operator().table()) {
             seen.entry(key).or_insert(rows);
         }
         seen.into_iter()
@@ -251,7 +252,7 @@ impl Model {
     pub fn requants(&self) -> Vec<(String, Requant)> {
         self.nodes
             .iter()
-            .filter_map(|n| n.op.requant().map(|r| (n.name.clone(), r)))
+            .filter_map(|n| n.op.operator().requant().map(|r| (n.name.clone(), r)))
             .collect()
     }
 }

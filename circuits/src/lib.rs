@@ -16,15 +16,16 @@ pub mod execute;
 pub mod fixed_point;
 pub mod input_domain;
 pub mod ir;
-pub mod layout;
 pub mod ops;
+pub mod planner;
 pub mod requant;
+pub mod rows;
 
 pub use circuit::{CircuitParams, ModelCircuit};
 pub use error::{CircuitError, EvalError};
 pub use execute::{execute, Trace};
 pub use ir::{Domain, FixedInput, InputSpec, Model, Node, TensorId};
-pub use layout::{CostModel, LayoutPlan};
+pub use planner::{CostModel, LayoutPlan};
 
 /// The BN254 scalar field every circuit value lives in.
 pub use halo2_proofs::halo2curves::bn256::Fr;

@@ -10,7 +10,7 @@
 //! out               = relu ? s·y : y
 //! ```
 //! The second line proves `y ∈ [-2^bits, 2^bits)` and yields its sign `s` (1 iff y ≥ 0).
-//! The circuit's row ([`crate::chips::requant`]) proves the same quotient with the shift
+//! The circuit's row ([`crate::chips::requant_row`]) proves the same quotient with the shift
 //! aligned to whole limbs, and a looser bound `±2^(2b)` on `y`; the calibrated domain is this
 //! function's check.
 //! This is the single function the reference execution and the circuit's witness both use.

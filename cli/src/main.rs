@@ -137,7 +137,7 @@ enum Command {
 
 /// `--lanes`: one of the widths the planner supports.
 fn parse_lanes(s: &str) -> Result<usize, String> {
-    let choices = zkonnx::crates::circuits::layout::LANE_CHOICES;
+    let choices = zkonnx::crates::circuits::planner::LANE_CHOICES;
     let list = || {
         let c: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
         c.join(", ")
@@ -155,7 +155,7 @@ enum TargetArg {
     Evm,
 }
 
-impl From<TargetArg> for zkonnx::crates::circuits::layout::Target {
+impl From<TargetArg> for zkonnx::crates::circuits::planner::Target {
     fn from(t: TargetArg) -> Self {
         match t {
             TargetArg::Prover => Self::Prover,
@@ -372,15 +372,13 @@ fn compile(model: &Path, samples: &[PathBuf], out: &Path, opts: CompileOptions) 
         l.lanes,
         l.predicted_prove_s
     );
-    if let Some(outs) = s.calibration.get("outputs").and_then(|o| o.as_array()) {
-        for o in outs {
-            out!(
-                "calibration: output '{}' max |quantized - float| = {:.5} ({:.3}% of the largest output)",
-                o["name"].as_str().unwrap_or("?"),
-                o["max_abs_error"].as_f64().unwrap_or(f64::NAN),
-                100.0 * o["relative_error"].as_f64().unwrap_or(f64::NAN)
-            );
-        }
+    for o in &s.calibration.outputs {
+        out!(
+            "calibration: output '{}' max |quantized - float| = {:.5} ({:.3}% of the largest output)",
+            o.name,
+            o.max_abs_error,
+            100.0 * o.relative_error
+        );
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! (exact call data length, canonical public values), [`split`] cuts a verifier over EIP-170
 //! into a main contract and parts;
 //! [`solc`] compiles it with the pinned solc 0.8.19 (npm's WebAssembly build, run by node);
-//! [`calldata`] encodes a proof as the contract's call data; [`execute`] deploys and calls
+//! [`calldata`] encodes a proof as the contract's call data; [`in_process`] deploys and calls
 //! the contracts in an in-process EVM (revm) and reports gas; [`node`] deploys them on a
 //! real node and checks proofs there (alloy).
 
@@ -14,7 +14,7 @@ pub mod assembly;
 pub mod calldata;
 pub mod contract;
 pub mod error;
-pub mod execute;
+pub mod in_process;
 pub mod node;
 pub mod solc;
 pub mod solidity;

@@ -8,7 +8,7 @@
 //! transaction, for the gas a chain charges.
 
 use crate::error::EvmError;
-use crate::execute::{in_order, with_parts};
+use crate::in_process::{in_order, with_parts};
 use crate::solc::{Compiled, CompiledSource};
 use crate::split::VerifierSource;
 use alloy::network::{EthereumWallet, ReceiptResponse, TransactionBuilder};

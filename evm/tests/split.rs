@@ -8,7 +8,7 @@
 
 use zkonnx_evm::assembly::Block;
 use zkonnx_evm::contract::Frame;
-use zkonnx_evm::execute::{deploy_and_call, with_parts, Address, Chain};
+use zkonnx_evm::in_process::{deploy_and_call, with_parts, Address, Chain};
 use zkonnx_evm::solc::compile;
 use zkonnx_evm::solidity::part_hashes;
 use zkonnx_evm::split::{self, part_name, VerifierSource, MAIN};

@@ -1,29 +1,19 @@
 //! Calibration: run the float graph on sample inputs, choose a power-of-two scale and a
-//! domain for every tensor, quantize the weights, and measure the quantized model against
-//! tract's float outputs.
-//!
-//! Scales: a tensor whose largest magnitude is `m` gets scale `precision_bits - ⌈log2 m⌉`
-//! (clamped to `[0, 24]`), so every tensor keeps about `precision_bits` significant bits.
-//! Weights get `weight_bits` the same way. Domains: the quantized pre-activation's bit
-//! length plus `margin_bits` (each margin bit doubles the headroom over the samples).
+//! domain for every input, have every node quantize itself at those scales (each float op's
+//! module does its own, see [`crate::float_op`] and [`crate::quantize`]), and measure the
+//! quantized model against tract's float outputs.
 
 use crate::error::OnnxError;
-use crate::graph::{FloatGraph, FloatOp};
+use crate::graph::FloatGraph;
 use crate::input_range::{self, InputRange};
 use crate::load::LoadedModel;
-use crate::reference::FloatReference;
+use crate::quantize::{scale_for, QuantCtx};
+use crate::tract_reference::FloatReference;
 use serde::{Deserialize, Serialize};
 use zkonnx_circuits::execute::{execute, quantize_inputs};
-use zkonnx_circuits::fixed_point::{bits_for, dequantize, quantize};
+use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{Domain, InputSpec, Model, Node, MODEL_VERSION};
-use zkonnx_circuits::ops::{
-    Elementwise, Embedding, Gather, Linear, MatMul, Op, Reshape, SparseDot, TableFn,
-};
-use zkonnx_circuits::requant::{Requant, MAX_BITS};
 use zkonnx_circuits::EvalError;
-
-/// Largest scale (log2) a tensor may get.
-const MAX_SCALE: i32 = 24;
 
 /// Settings of `compile`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,7 +36,7 @@ pub struct CompileOptions {
     /// model choose.
     pub lanes: Option<usize>,
     /// What the planner optimizes for when it chooses the lane width.
-    pub target: zkonnx_circuits::layout::Target,
+    pub target: zkonnx_circuits::planner::Target,
 }
 
 impl Default for CompileOptions {
@@ -150,14 +140,6 @@ fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<Ranges, Onnx
         }
     }
     Ok(r)
-}
-
-/// Scale (log2) keeping `bits` significant bits of values up to `max_abs`.
-fn scale_for(max_abs: f64, bits: u32) -> u32 {
-    if max_abs <= 0.0 || !max_abs.is_finite() {
-        return bits.min(MAX_SCALE as u32);
-    }
-    (bits as i32 - max_abs.log2().ceil() as i32).clamp(0, MAX_SCALE) as u32
 }
 
 fn check_samples(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), OnnxError> {
@@ -287,13 +269,15 @@ fn quantize_graph(
     let mut nodes = Vec::new();
     for (n, fnode) in graph.nodes.iter().enumerate() {
         let in_scales: Vec<u32> = fnode.inputs.iter().map(|&i| scales[i]).collect();
-        let want = scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits);
-        let in_max = fnode.inputs.first().map_or(0.0, |&i| ranges.tensor[i]);
-        let (op, scale) = if let FloatOp::Fn { kind } = &fnode.op {
-            quantize_table(fnode, *kind, in_scales[0], in_max, want, opts)?
-        } else {
-            quantize_op(fnode, &in_scales, want, ranges.pre[n], opts)?
+        let ctx = QuantCtx {
+            node: fnode,
+            in_scales: &in_scales,
+            want: scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits),
+            max_pre: ranges.pre[n],
+            in_max: fnode.inputs.first().map_or(0.0, |&i| ranges.tensor[i]),
+            opts,
         };
+        let (op, scale) = fnode.op.operator().quantize(&ctx)?;
         scales.push(scale);
         nodes.push(Node {
             name: fnode.name.clone(),
@@ -313,280 +297,6 @@ fn quantize_graph(
         public_input: opts.public_input,
         fixed_inputs: vec![],
     })
-}
-
-/// Quantizes a table function: requantize the input to a table scale whose domain
-/// `[-2^table_bits, 2^table_bits)` holds the calibrated inputs with the margin.
-fn quantize_table(
-    node: &crate::graph::FloatNode,
-    kind: zkonnx_circuits::ops::FnKind,
-    s_in: u32,
-    in_max: f64,
-    want: u32,
-    opts: &CompileOptions,
-) -> Result<(Op, u32), OnnxError> {
-    let bits = opts.table_bits;
-    let s_t = scale_for(in_max, bits.saturating_sub(opts.margin_bits)).min(MAX_SCALE as u32);
-    let (mul, shift) = if s_t >= s_in {
-        (1i64 << (s_t - s_in), 0)
-    } else {
-        (1, s_in - s_t)
-    };
-    if shift > MAX_BITS {
-        return Err(OnnxError::Node {
-            op_type: node.op_type.clone(),
-            node: node.name.clone(),
-            reason: format!("needs a {shift}-bit shift, more than {MAX_BITS}"),
-        });
-    }
-    let requant = Requant {
-        shift,
-        bits,
-        relu: false,
-    };
-    let op = TableFn {
-        kind,
-        mul,
-        requant,
-        in_scale: s_t,
-        out_scale: want,
-    };
-    Ok((Op::TableFn(op), want))
-}
-
-/// Quantizes one node; returns the op and its output scale.
-fn quantize_op(
-    node: &crate::graph::FloatNode,
-    in_scales: &[u32],
-    want: u32,
-    max_pre: f64,
-    opts: &CompileOptions,
-) -> Result<(Op, u32), OnnxError> {
-    let err = |reason: String| OnnxError::Node {
-        op_type: node.op_type.clone(),
-        node: node.name.clone(),
-        reason,
-    };
-    let q =
-        |x: f64, s: u32| quantize(x, s).ok_or_else(|| err(format!("value {x} is out of range")));
-    let domain = |s_out: u32| -> u32 {
-        let q = (max_pre * 2f64.powi(s_out as i32)).round() as i128;
-        (bits_for(q) + opts.margin_bits).max(1)
-    };
-    let requant = |shift: u32, s_out: u32| -> Result<Requant, OnnxError> {
-        let bits = domain(s_out);
-        if shift > MAX_BITS || bits > MAX_BITS {
-            return Err(err(format!(
-                "needs a {}-bit range, more than {MAX_BITS}",
-                shift.max(bits)
-            )));
-        }
-        Ok(Requant {
-            shift,
-            bits,
-            relu: node.relu,
-        })
-    };
-    let s_in = in_scales[0];
-    match &node.op {
-        FloatOp::Linear {
-            in_dim,
-            out_dim,
-            w,
-            b,
-        } => {
-            let max_w = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            let mut s_w = scale_for(max_w, opts.weight_bits);
-            let s_out = want.min(s_in + s_w);
-            if s_in + s_w - s_out > MAX_BITS {
-                s_w = MAX_BITS + s_out - s_in;
-            }
-            let weights = w
-                .iter()
-                .map(|&x| q(x, s_w).map(|v| v as i64))
-                .collect::<Result<_, _>>()?;
-            let bias = b
-                .iter()
-                .map(|&x| q(x, s_in + s_w).map(|v| v as i64))
-                .collect::<Result<_, _>>()?;
-            let rq = requant(s_in + s_w - s_out, s_out)?;
-            let op = Linear {
-                in_dim: *in_dim,
-                out_dim: *out_dim,
-                weights,
-                bias,
-                requant: rq,
-            };
-            Ok((Op::Linear(op), s_out))
-        }
-        FloatOp::AddConst { c } => {
-            let s_out = want.min(s_in);
-            let constant = c
-                .iter()
-                .map(|&x| q(x, s_in).map(|v| v as i64))
-                .collect::<Result<_, _>>()?;
-            let rq = requant(s_in - s_out, s_out)?;
-            Ok((
-                Op::Elementwise(Elementwise {
-                    mul: vec![1],
-                    constant,
-                    index: vec![vec![]],
-                    requant: rq,
-                    product: 0,
-                }),
-                s_out,
-            ))
-        }
-        FloatOp::Add { sign, index } => {
-            let smax = s_in.max(in_scales[1]);
-            let s_out = want.min(smax);
-            let mul = vec![1i64 << (smax - s_in), sign << (smax - in_scales[1])];
-            let rq = requant(smax - s_out, s_out)?;
-            let op = Elementwise {
-                mul,
-                constant: vec![],
-                index: index.to_vec(),
-                requant: rq,
-                product: 0,
-            };
-            Ok((Op::Elementwise(op), s_out))
-        }
-        FloatOp::Relu => {
-            let rq = Requant {
-                relu: true,
-                ..requant(0, s_in)?
-            };
-            Ok((
-                Op::Elementwise(Elementwise {
-                    mul: vec![1],
-                    constant: vec![],
-                    index: vec![vec![]],
-                    requant: rq,
-                    product: 0,
-                }),
-                s_in,
-            ))
-        }
-        FloatOp::Reshape => Ok((Op::Reshape(Reshape {}), s_in)),
-        FloatOp::Mul { index, bias } => {
-            let s_pre = s_in + in_scales[1];
-            let s_out = want.min(s_pre);
-            let rq = requant(s_pre - s_out, s_out)?;
-            let constant = bias
-                .iter()
-                .map(|&x| q(x, s_pre).map(|v| v as i64))
-                .collect::<Result<_, _>>()?;
-            let op = Elementwise {
-                mul: vec![0, 0],
-                constant,
-                index: index.to_vec(),
-                requant: rq,
-                product: 1,
-            };
-            Ok((Op::Elementwise(op), s_out))
-        }
-        FloatOp::Fn { .. } => Err(err("table functions are quantized by quantize_table".into())),
-        FloatOp::MatMul {
-            dims: [m, k, n],
-            a_index,
-            b_index,
-        } => {
-            let s_pre = s_in + in_scales[1];
-            let s_out = want.min(s_pre);
-            let op = MatMul {
-                m: *m,
-                k: *k,
-                n: *n,
-                a_index: a_index.clone(),
-                b_index: b_index.clone(),
-                requant: requant(s_pre - s_out, s_out)?,
-            };
-            Ok((Op::MatMul(op), s_out))
-        }
-        FloatOp::Embed { table, dim } => {
-            let table = table
-                .iter()
-                .map(|&x| q(x, want).map(|v| v as i64))
-                .collect::<Result<Vec<_>, _>>()?;
-            let bits = bits_for(table.len() as i128).max(1);
-            if s_in > MAX_BITS || bits > MAX_BITS {
-                return Err(err(format!(
-                    "needs a {}-bit range, more than {MAX_BITS}",
-                    s_in.max(bits)
-                )));
-            }
-            let requant = Requant {
-                shift: s_in,
-                bits,
-                relu: false,
-            };
-            let op = Embedding {
-                dim: *dim,
-                table,
-                requant,
-            };
-            Ok((Op::Embedding(op), want))
-        }
-        FloatOp::Gather { sources } if in_scales.iter().all(|&s| s == s_in) => Ok((
-            Op::Gather(Gather {
-                sources: sources.clone(),
-            }),
-            s_in,
-        )),
-        FloatOp::Gather { sources } => {
-            // Inputs at different scales (a Concat): align them with a one-term dot each.
-            let terms = sources.iter().map(|&(k, i)| vec![(k, i, 1.0)]).collect();
-            let b = vec![0.0; sources.len()];
-            let node = crate::graph::FloatNode {
-                op: FloatOp::SparseDot { terms, b },
-                ..node.clone()
-            };
-            quantize_op(&node, in_scales, want, max_pre, opts)
-        }
-        FloatOp::SparseDot { terms, b } => {
-            let max_w = terms.iter().flatten().fold(0.0f64, |m, t| m.max(t.2.abs()));
-            let smax = in_scales.iter().copied().max().unwrap_or(0);
-            // Integer weights (sums, differences, copies) are exact at scale 0: the result is
-            // exact at the inputs' scale and needs no shift.
-            let integral = terms.iter().flatten().all(|t| t.2.fract() == 0.0)
-                && b.iter()
-                    .all(|&x| quantize(x, smax).is_some_and(|q| dequantize(q, smax) == x));
-            let mut s_w = if integral && max_w < (1u64 << opts.weight_bits) as f64 {
-                0
-            } else {
-                scale_for(max_w, opts.weight_bits)
-            };
-            let s_out = want.min(smax + s_w);
-            if smax + s_w - s_out > MAX_BITS {
-                s_w = MAX_BITS + s_out - smax;
-            }
-            // A term on input k carries the weight at scale s_w + (smax - s_k), so every
-            // product lands at scale smax + s_w.
-            let qterms = terms
-                .iter()
-                .map(|t| {
-                    t.iter()
-                        .map(|&(k, i, w)| {
-                            q(w, s_w + smax - in_scales[k as usize]).map(|v| (k, i, v as i64))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let bias = b
-                .iter()
-                .map(|&x| q(x, smax + s_w).map(|v| v as i64))
-                .collect::<Result<_, _>>()?;
-            let rq = requant(smax + s_w - s_out, s_out)?;
-            Ok((
-                Op::SparseDot(SparseDot {
-                    terms: qterms,
-                    bias,
-                    requant: rq,
-                }),
-                s_out,
-            ))
-        }
-    }
 }
 
 /// Measures the quantized model against tract; `samples` hold every graph input (tract and
@@ -669,7 +379,7 @@ fn tensor_ranges(model: &Model, ranges: &Ranges) -> Vec<TensorRange> {
     let nodes = model.nodes.iter().enumerate().map(|(n, node)| TensorRange {
         name: node.name.clone(),
         scale: node.scale,
-        bits: node.op.requant().map(|r| r.bits),
+        bits: node.op.operator().requant().map(|r| r.bits),
         domain: None,
         max_abs: ranges.pre[n],
     });

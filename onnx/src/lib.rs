@@ -3,16 +3,18 @@
 //! [`load`] reads an ONNX file with tract-onnx's protobuf types and lowers it, through the
 //! op table in [`lower`], to a float graph ([`graph::FloatGraph`]). [`calibrate`] runs that
 //! graph on sample inputs, picks power-of-two scales and domains, and emits the quantized
-//! [`zkonnx_circuits::Model`]. [`reference`] runs the original model with tract for the
+//! [`zkonnx_circuits::Model`]. [`tract_reference`] runs the original model with tract for the
 //! float outputs the quantized model is compared against.
 
 pub mod calibrate;
 pub mod error;
+pub mod float_op;
 pub mod graph;
 pub mod input_range;
 pub mod load;
 pub mod lower;
-pub mod reference;
+pub mod quantize;
+pub mod tract_reference;
 
 pub use calibrate::{calibrate, CalibrationReport, CompileOptions};
 pub use error::OnnxError;

@@ -7,13 +7,16 @@
 mod affine;
 mod compare;
 mod index;
+mod linear;
 mod matmul;
 mod norm;
 mod shape;
+mod softmax;
 mod table;
 mod window;
 
 use crate::error::OnnxError;
+use crate::float_op::{Add, AddConst, Relu, Reshape};
 use crate::graph::{broadcast, FloatGraph, FloatNode, FloatOp};
 use std::collections::HashMap;
 use tract_onnx::pb::tensor_shape_proto::dimension::Value as DimValue;
@@ -54,8 +57,8 @@ enum Lowered {
 
 /// ONNX op type → lowering function.
 const OP_TABLE: &[(&str, LowerFn)] = &[
-    ("Gemm", gemm),
-    ("MatMul", matmul),
+    ("Gemm", linear::gemm),
+    ("MatMul", linear::matmul),
     ("Add", add),
     ("Sub", sub),
     ("Relu", relu),
@@ -106,8 +109,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Shrink", table::table_fn),
     ("Pow", table::pow),
     ("InstanceNormalization", norm::instance_norm),
-    ("Softmax", compare::softmax_op),
-    ("LogSoftmax", compare::log_softmax),
+    ("Softmax", softmax::softmax),
+    ("LogSoftmax", softmax::log_softmax),
 ];
 
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.
@@ -499,86 +502,6 @@ fn split<'a>(ops: &'a [Operand<'a>]) -> (Vec<usize>, Vec<&'a Const>) {
     (acts, consts)
 }
 
-fn gemm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    if let (Operand::Act(a), Some(Operand::Act(b))) = (&ops[0], ops.get(1)) {
-        return matmul::gemm(l, node, *a, *b, ops);
-    }
-    let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
-        return Err("Gemm needs an activation A and constant weights B".into());
-    };
-    if attr_i(node, "transA", 0) != 0 {
-        return Err("transA = 1 is not supported".into());
-    }
-    let a_shape = l.shape(*a);
-    let [rows, k] = a_shape else {
-        return Err(format!("A must be 2-D, got {a_shape:?}"));
-    };
-    let [b0, b1] = b.shape[..] else {
-        return Err("B must be 2-D".into());
-    };
-    let trans_b = attr_i(node, "transB", 0) != 0;
-    let (kb, n) = if trans_b { (b1, b0) } else { (b0, b1) };
-    if kb != *k {
-        return Err(format!("A is {a_shape:?} but B is {:?}", b.shape));
-    }
-    let alpha = attr_f(node, "alpha", 1.0) as f64;
-    let beta = attr_f(node, "beta", 1.0) as f64;
-    let w = (0..n)
-        .flat_map(|o| (0..kb).map(move |i| (o, i)))
-        .map(|(o, i)| {
-            alpha
-                * if trans_b {
-                    b.data[o * kb + i]
-                } else {
-                    b.data[i * n + o]
-                }
-        })
-        .collect();
-    let bias = match ops.get(2) {
-        None => vec![0.0; n],
-        Some(Operand::Const(c)) if c.data.len() == n => c.data.iter().map(|v| beta * v).collect(),
-        Some(Operand::Const(c)) if c.data.len() == 1 => vec![beta * c.data[0]; n],
-        _ => return Err("C must be a constant of N values or a scalar".into()),
-    };
-    let op = FloatOp::Linear {
-        in_dim: kb,
-        out_dim: n,
-        w,
-        b: bias,
-    };
-    Ok(Lowered::Op(op, vec![*a], vec![*rows, n]))
-}
-
-fn matmul(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    if let (Operand::Act(a), Some(Operand::Act(b))) = (&ops[0], ops.get(1)) {
-        return matmul::matmul(l, *a, *b);
-    }
-    let (Operand::Act(a), Some(Operand::Const(b))) = (&ops[0], ops.get(1)) else {
-        return Err("MatMul is supported against constant weights (second input) only".into());
-    };
-    let a_shape = l.shape(*a).to_vec();
-    let [k, n] = b.shape[..] else {
-        return Err(format!("weights must be 2-D, got {:?}", b.shape));
-    };
-    if a_shape.last() != Some(&k) {
-        return Err(format!("cannot multiply {a_shape:?} by {:?}", b.shape));
-    }
-    let w = (0..n)
-        .flat_map(|o| (0..k).map(move |i| b.data[i * n + o]))
-        .collect();
-    let mut shape = a_shape;
-    if let Some(last) = shape.last_mut() {
-        *last = n;
-    }
-    let op = FloatOp::Linear {
-        in_dim: k,
-        out_dim: n,
-        w,
-        b: vec![0.0; n],
-    };
-    Ok(Lowered::Op(op, vec![*a], shape))
-}
-
 fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String> {
     let (acts, consts) = split(ops);
     match (acts.as_slice(), consts.as_slice()) {
@@ -591,7 +514,7 @@ fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String>
                 )
             })?;
             Ok(Lowered::Op(
-                FloatOp::Add { sign, index },
+                FloatOp::Add(Add { sign, index }),
                 vec![*a, *b],
                 shape,
             ))
@@ -617,7 +540,11 @@ fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String>
                 .iter()
                 .map(|&i| sign as f64 * c.data[i as usize])
                 .collect();
-            Ok(Lowered::Op(FloatOp::AddConst { c }, vec![*a], shape))
+            Ok(Lowered::Op(
+                FloatOp::AddConst(AddConst { c }),
+                vec![*a],
+                shape,
+            ))
         }
         _ => Err("needs at least one activation input".into()),
     }
@@ -662,12 +589,12 @@ fn broadcast_all(l: &Lowering, ids: &[usize]) -> Result<Vec<usize>, String> {
 
 fn relu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
     let (a, shape) = single(l, ops)?;
-    Ok(Lowered::Op(FloatOp::Relu, vec![a], shape))
+    Ok(Lowered::Op(FloatOp::Relu(Relu), vec![a], shape))
 }
 
 fn identity(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
     let (a, shape) = single(l, ops)?;
-    Ok(Lowered::Op(FloatOp::Reshape, vec![a], shape))
+    Ok(Lowered::Op(FloatOp::Reshape(Reshape), vec![a], shape))
 }
 
 fn flatten(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
@@ -680,7 +607,11 @@ fn flatten(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
     }
     let outer: usize = shape[..axis as usize].iter().product();
     let inner: usize = shape[axis as usize..].iter().product();
-    Ok(Lowered::Op(FloatOp::Reshape, vec![a], vec![outer, inner]))
+    Ok(Lowered::Op(
+        FloatOp::Reshape(Reshape),
+        vec![a],
+        vec![outer, inner],
+    ))
 }
 
 fn reshape(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
@@ -703,7 +634,7 @@ fn reshape(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
     if out.iter().product::<usize>() != total {
         return Err(format!("cannot reshape {shape:?} to {out:?}"));
     }
-    Ok(Lowered::Op(FloatOp::Reshape, vec![a], out))
+    Ok(Lowered::Op(FloatOp::Reshape(Reshape), vec![a], out))
 }
 
 fn constant(_: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<Lowered, String> {

@@ -1,12 +1,12 @@
 //! The files of a compiled-model directory, and atomic writes.
 //!
-//! `settings.json` is for people (and is never trusted by verification); `model.zkc` is the
+//! `settings.json` is for people (and is never trusted by verification; its type lives in
+//! the `zkonnx` crate, beside the calibration report it holds); `model.zkc` is the
 //! compiled IR (magic, version, bincode); `kzg.srs`, `pk.bin` and `vk.bin` are the keys.
 
 use crate::error::{io, ProverError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use zkonnx_circuits::LayoutPlan;
 use zkonnx_circuits::Model;
 
 /// File names inside a model directory.
@@ -24,49 +24,6 @@ pub mod names {
 }
 
 const ZKC_MAGIC: &[u8; 8] = b"ZKONNXMC";
-
-/// One node's line in the settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeSummary {
-    /// Node name.
-    pub name: String,
-    /// ONNX op type.
-    pub op_type: String,
-    /// Output shape.
-    pub shape: Vec<usize>,
-    /// log2 output scale.
-    pub scale: u32,
-    /// Domain bits, if range-checked.
-    pub bits: Option<u32>,
-    /// Requant shift, if any.
-    pub shift: Option<u32>,
-    /// Rows in the circuit.
-    pub rows: usize,
-}
-
-/// `settings.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// zkonnx version that wrote the file.
-    pub zkonnx_version: String,
-    /// SHA-256 of the compiled model ([`model_hash`]), which `setup` writes into `vk.bin`
-    /// and every proof names.
-    pub model_hash: String,
-    /// SHA-256 of the ONNX file.
-    pub onnx_sha256: String,
-    /// Input visibility: "public" or "private".
-    pub input_visibility: String,
-    /// The layout plan (k, lanes, columns, rows, predicted prove time).
-    pub layout: LayoutPlan,
-    /// Inputs: name, shape, scale, domain.
-    pub inputs: Vec<zkonnx_circuits::InputSpec>,
-    /// Nodes with their row counts.
-    pub nodes: Vec<NodeSummary>,
-    /// Calibration report (float-vs-quantized error, per-tensor ranges).
-    pub calibration: serde_json::Value,
-}
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {

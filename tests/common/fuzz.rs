@@ -369,7 +369,7 @@ pub fn targets() -> Vec<Target<'static>> {
             // A model that parses is planned and run on its inputs' smallest values.
             check: Box::new(|b| match model_from_bytes(b) {
                 Ok(c) => {
-                    let plan = zkonnx::crates::circuits::layout::plan_with(
+                    let plan = zkonnx::crates::circuits::planner::plan_with(
                         &c.model,
                         &Default::default(),
                         Some(c.lanes),

@@ -12,7 +12,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, VerifyingKey};
 use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use zkonnx_circuits::layout::{LANE_CHOICES, MAX_K};
+use zkonnx_circuits::planner::{LANE_CHOICES, MAX_K};
 use zkonnx_circuits::{CircuitParams, Domain, Fr, ModelCircuit};
 
 /// File magic.

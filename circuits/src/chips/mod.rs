@@ -1,12 +1,12 @@
-//! The three chips every operator is laid out with: a wide dot product against fixed
-//! weights ([`dot`]), requantization with a proven range and optional ReLU ([`requant`]),
+//! The chips every operator is laid out with: a wide dot product against fixed
+//! weights ([`dot`]), requantization with a proven range and optional ReLU ([`requant_row`]),
 //! and the range table its limbs look up into ([`range_table`]).
 
 pub mod dot;
 pub mod fn_table;
 pub mod freivalds;
 pub mod range_table;
-pub mod requant;
+pub mod requant_row;
 
 use crate::fixed_point::to_field;
 use crate::Fr;

@@ -4,8 +4,8 @@
 use super::*;
 use crate::execute::execute;
 use crate::ir::{InputSpec, Node, MODEL_VERSION};
-use crate::layout::plan;
 use crate::ops::{Elementwise, Linear, Op};
+use crate::planner::plan;
 use crate::requant::Requant;
 
 /// input[5] → Linear 5→3 (+ReLU) → Add constant → output.

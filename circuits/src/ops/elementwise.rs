@@ -8,10 +8,11 @@
 //! Soundness: see the requant chip; the inputs are copies of range-checked cells, the
 //! multipliers and constant are fixed columns.
 
-use super::{synth, LayoutCtx};
-use crate::chips::requant::RequantRow;
+use super::{synth, LayoutCtx, Operator};
+use crate::chips::requant_row::RequantRow;
 use crate::error::EvalError;
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -35,8 +36,40 @@ pub struct Elementwise {
 }
 
 impl Elementwise {
+    /// Number of output values.
+    pub fn out_len_of(&self, first_input_len: usize) -> usize {
+        self.index
+            .first()
+            .filter(|i| !i.is_empty())
+            .map_or(first_input_len, |i| i.len())
+            .max(self.constant.len())
+    }
+
+    fn source(&self, k: usize, j: usize) -> usize {
+        self.index[k].get(j).map_or(j, |&i| i as usize)
+    }
+
+    fn coefficients(&self, j: usize) -> (i128, i128, i128) {
+        let c = self.constant.get(j).copied().unwrap_or(0) as i128;
+        (
+            self.mul[0] as i128,
+            self.mul.get(1).copied().unwrap_or(0) as i128,
+            c,
+        )
+    }
+
+    fn out_len(&self, first_input_len: usize) -> usize {
+        self.out_len_of(first_input_len)
+    }
+}
+
+impl Operator for Elementwise {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
+
     /// One or two inputs; indices and constant sized to the output and within bounds.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let n: usize = out.iter().product();
         if inputs.is_empty() || inputs.len() > 2 || self.mul.len() != inputs.len() {
             return Err("elementwise ops take one or two inputs".into());
@@ -60,30 +93,8 @@ impl Elementwise {
         Ok(())
     }
 
-    /// Number of output values.
-    pub fn out_len_of(&self, first_input_len: usize) -> usize {
-        self.index
-            .first()
-            .filter(|i| !i.is_empty())
-            .map_or(first_input_len, |i| i.len())
-            .max(self.constant.len())
-    }
-
-    fn source(&self, k: usize, j: usize) -> usize {
-        self.index[k].get(j).map_or(j, |&i| i as usize)
-    }
-
-    fn coefficients(&self, j: usize) -> (i128, i128, i128) {
-        let c = self.constant.get(j).copied().unwrap_or(0) as i128;
-        (
-            self.mul[0] as i128,
-            self.mul.get(1).copied().unwrap_or(0) as i128,
-            c,
-        )
-    }
-
     /// Integer reference semantics.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         (0..self.out_len(inputs[0].len()))
             .map(|j| {
                 let (ma, mb, c) = self.coefficients(j);
@@ -98,12 +109,15 @@ impl Elementwise {
             .collect()
     }
 
-    fn out_len(&self, first_input_len: usize) -> usize {
-        self.out_len_of(first_input_len)
+    /// One requant row per output value.
+    fn count_rows(&self, _lanes: usize, input_len: usize, rows: &mut RowCounter) {
+        for _ in 0..self.out_len_of(input_len) {
+            rows.requant(&self.requant);
+        }
     }
 
     /// Lays out one requant row per output value.
-    pub fn layout(
+    fn layout(
         &self,
         ctx: &mut LayoutCtx<'_, '_>,
         node: &str,

@@ -11,9 +11,10 @@
 //! the table's own `(position, value)` pairs, so an index outside `[0, V)` has no row to
 //! match and a wrong value for a right index cannot be proven.
 
-use super::{requant_then_lookup, LayoutCtx, RowCounter, TableKey};
+use super::{requant_then_lookup, LayoutCtx, Operator, TableKey};
 use crate::error::EvalError;
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -51,8 +52,29 @@ impl Embedding {
             .collect()
     }
 
+    /// The key of output `j` of the index `x`; `None` outside the table.
+    fn position(&self, x: i128, j: usize, node: &str) -> Result<Option<usize>, EvalError> {
+        let key = self.requant.apply(self.pre(x, j), node)?.out;
+        Ok(usize::try_from(key).ok().filter(|&k| k < self.table.len()))
+    }
+
+    /// The value before the key's requantization.
+    fn pre(&self, x: i128, j: usize) -> i128 {
+        x * self.dim as i128 + self.add(j)
+    }
+
+    fn add(&self, j: usize) -> i128 {
+        (j as i128) << self.requant.shift
+    }
+}
+
+impl Operator for Embedding {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
+
     /// One index tensor; the output is the index shape times `D`.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let ok = self.dim > 0
             && !self.table.is_empty()
             && self.table.len().is_multiple_of(self.dim)
@@ -70,23 +92,8 @@ impl Embedding {
         }
     }
 
-    /// The key of output `j` of the index `x`; `None` outside the table.
-    fn position(&self, x: i128, j: usize, node: &str) -> Result<Option<usize>, EvalError> {
-        let key = self.requant.apply(self.pre(x, j), node)?.out;
-        Ok(usize::try_from(key).ok().filter(|&k| k < self.table.len()))
-    }
-
-    /// The value before the key's requantization.
-    fn pre(&self, x: i128, j: usize) -> i128 {
-        x * self.dim as i128 + self.add(j)
-    }
-
-    fn add(&self, j: usize) -> i128 {
-        (j as i128) << self.requant.shift
-    }
-
     /// Integer reference semantics; an index outside the table is an error.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         let mut out = Vec::with_capacity(inputs[0].len() * self.dim);
         for &x in inputs[0] {
             for j in 0..self.dim {
@@ -102,21 +109,21 @@ impl Embedding {
     }
 
     /// Counts rows: a requant row and a table row per output value.
-    pub fn count_rows(&self, input_len: usize, rows: &mut RowCounter) {
+    fn count_rows(&self, _lanes: usize, input_len: usize, rows: &mut RowCounter) {
         for _ in 0..input_len * self.dim {
             rows.requant_then_lookup(&self.requant);
         }
     }
 
     /// Lays out every output value; returns the output cells.
-    pub fn layout(
+    fn layout(
         &self,
         ctx: &mut LayoutCtx<'_, '_>,
         node: &str,
-        tag: u32,
         inputs: &[&[Cell]],
         values: Option<&[&[i128]]>,
     ) -> Result<Vec<Cell>, Error> {
+        let tag = ctx.tag(&self.key())?;
         let mut out = Vec::with_capacity(inputs[0].len() * self.dim);
         // Outside the table there is no honest value: 0 leaves the lookup unmatched.
         let value = |k: i128| {
@@ -141,6 +148,10 @@ impl Embedding {
             }
         }
         Ok(out)
+    }
+
+    fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {
+        Some((self.key(), self.table_rows()))
     }
 }
 

@@ -4,8 +4,12 @@
 //! Layout: none. The output tensor reuses the input cells, so no new cell exists and nothing
 //! needs a constraint; the index map is part of the compiled model, fixed at compile time.
 
+use super::{LayoutCtx, Operator};
 use crate::error::EvalError;
+use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
 
 /// Output value `j` is `inputs[sources[j].0][sources[j].1]`.
@@ -16,9 +20,13 @@ pub struct Gather {
     pub sources: Vec<(u32, u32)>,
 }
 
-impl Gather {
+impl Operator for Gather {
+    fn requant(&self) -> Option<Requant> {
+        None
+    }
+
     /// Every source names an existing input value and the output has one value per source.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let lens: Vec<usize> = inputs.iter().map(|s| s.iter().product()).collect();
         let ok = self.sources.len() == out.iter().product::<usize>()
             && self
@@ -35,7 +43,7 @@ impl Gather {
     }
 
     /// The selected values.
-    pub fn reference(&self, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, _node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         Ok(self
             .sources
             .iter()
@@ -43,12 +51,22 @@ impl Gather {
             .collect())
     }
 
+    /// No rows.
+    fn count_rows(&self, _lanes: usize, _input_len: usize, _rows: &mut RowCounter) {}
+
     /// The selected cells.
-    pub fn layout(&self, inputs: &[&[Cell]]) -> Vec<Cell> {
-        self.sources
+    fn layout(
+        &self,
+        _ctx: &mut LayoutCtx<'_, '_>,
+        _node: &str,
+        inputs: &[&[Cell]],
+        _values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        Ok(self
+            .sources
             .iter()
             .map(|&(k, i)| inputs[k as usize][i as usize])
-            .collect()
+            .collect())
     }
 }
 
@@ -61,7 +79,10 @@ mod tests {
         let g = Gather {
             sources: vec![(1, 0), (0, 2), (0, 0)],
         };
-        assert_eq!(g.reference(&[&[5, 6, 7], &[9]]).unwrap(), vec![9, 7, 5]);
+        assert_eq!(
+            g.reference("g", &[&[5, 6, 7], &[9]]).unwrap(),
+            vec![9, 7, 5]
+        );
         assert!(g.check(&[&[3], &[1]], &[3]).is_ok());
         assert!(g.check(&[&[2], &[1]], &[3]).is_err());
         assert!(g.check(&[&[3], &[1]], &[2]).is_err());

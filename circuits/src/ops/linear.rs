@@ -9,9 +9,10 @@
 //! The weights are at scale `s_w`, the bias at `s_in + s_w`; the requant shift brings the sum
 //! to the output scale.
 
-use super::{dot_then_requant, LaneTerm, LayoutCtx};
+use super::{dot_then_requant, LaneTerm, LayoutCtx, Operator};
 use crate::error::EvalError;
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use crate::Fr;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
@@ -34,69 +35,10 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// Input is `[.., in_dim]`, output `[.., out_dim]` with the same leading dims.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
-        let [x] = inputs else {
-            return Err("Linear takes one activation input".into());
-        };
-        let ok = self.in_dim > 0
-            && self.weights.len() == self.in_dim * self.out_dim
-            && self.bias.len() == self.out_dim
-            && x.last() == Some(&self.in_dim)
-            && out.last() == Some(&self.out_dim)
-            && x[..x.len() - 1] == out[..out.len() - 1];
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "Linear {}→{} does not fit input {x:?} / output {out:?}",
-                self.in_dim, self.out_dim
-            ))
-        }
-    }
-
     /// The exact pre-activation of output `o` for one input row.
     pub fn dot(&self, x: &[i128], o: usize) -> i128 {
         let w = &self.weights[o * self.in_dim..(o + 1) * self.in_dim];
         self.bias[o] as i128 + x.iter().zip(w).map(|(a, b)| a * *b as i128).sum::<i128>()
-    }
-
-    /// Integer reference semantics.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
-        let mut out = Vec::with_capacity(inputs[0].len() / self.in_dim * self.out_dim);
-        for row in inputs[0].chunks(self.in_dim) {
-            for o in 0..self.out_dim {
-                out.push(self.requant.apply(self.dot(row, o), node)?.out);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Counts rows: per output value, `⌈in/lanes⌉` dot rows and one requant row.
-    pub fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut super::RowCounter) {
-        for _ in 0..(input_len / self.in_dim) * self.out_dim {
-            rows.dot_then_requant(self.in_dim, lanes, &self.requant);
-        }
-    }
-
-    /// Lays out every output; returns the output cells.
-    pub fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
-        let batch = inputs[0].len() / self.in_dim;
-        let mut out = Vec::with_capacity(batch * self.out_dim);
-        for b in 0..batch {
-            let cells = &inputs[0][b * self.in_dim..(b + 1) * self.in_dim];
-            let x = values.map(|v| &v[0][b * self.in_dim..(b + 1) * self.in_dim]);
-            for o in 0..self.out_dim {
-                out.push(self.layout_output(ctx, node, cells, x, o)?);
-            }
-        }
-        Ok(out)
     }
 
     /// The dot rows and the requant row of one output value.
@@ -123,6 +65,71 @@ impl Linear {
     }
 }
 
+impl Operator for Linear {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
+
+    /// Input is `[.., in_dim]`, output `[.., out_dim]` with the same leading dims.
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+        let [x] = inputs else {
+            return Err("Linear takes one activation input".into());
+        };
+        let ok = self.in_dim > 0
+            && self.weights.len() == self.in_dim * self.out_dim
+            && self.bias.len() == self.out_dim
+            && x.last() == Some(&self.in_dim)
+            && out.last() == Some(&self.out_dim)
+            && x[..x.len() - 1] == out[..out.len() - 1];
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "Linear {}→{} does not fit input {x:?} / output {out:?}",
+                self.in_dim, self.out_dim
+            ))
+        }
+    }
+
+    /// Integer reference semantics.
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        let mut out = Vec::with_capacity(inputs[0].len() / self.in_dim * self.out_dim);
+        for row in inputs[0].chunks(self.in_dim) {
+            for o in 0..self.out_dim {
+                out.push(self.requant.apply(self.dot(row, o), node)?.out);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts rows: per output value, `⌈in/lanes⌉` dot rows and one requant row.
+    fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter) {
+        for _ in 0..(input_len / self.in_dim) * self.out_dim {
+            rows.dot_then_requant(self.in_dim, lanes, &self.requant);
+        }
+    }
+
+    /// Lays out every output; returns the output cells.
+    fn layout(
+        &self,
+        ctx: &mut LayoutCtx<'_, '_>,
+        node: &str,
+        inputs: &[&[Cell]],
+        values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        let batch = inputs[0].len() / self.in_dim;
+        let mut out = Vec::with_capacity(batch * self.out_dim);
+        for b in 0..batch {
+            let cells = &inputs[0][b * self.in_dim..(b + 1) * self.in_dim];
+            let x = values.map(|v| &v[0][b * self.in_dim..(b + 1) * self.in_dim]);
+            for o in 0..self.out_dim {
+                out.push(self.layout_output(ctx, node, cells, x, o)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Convenience for tests and benches: the field value of an integer.
 pub fn fe(v: i128) -> Fr {
     crate::fixed_point::to_field(v)
@@ -131,7 +138,7 @@ pub fn fe(v: i128) -> Fr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chips::requant::RequantRow;
+    use crate::chips::requant_row::RequantRow;
     use crate::ops::test_support::{ChipCircuit, OwnedDotRow};
     use proptest::prelude::*;
 

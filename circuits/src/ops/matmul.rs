@@ -9,11 +9,12 @@
 //! Soundness: see the Freivalds chip; `C`'s entries are bounded by their requant rows, and
 //! every copy is constrained to the cell it reads.
 
-use super::{synth, LayoutCtx, RowCounter};
+use super::{synth, LayoutCtx, Operator};
 use crate::chips::freivalds::{ChainRow, FreivaldsJob, Step};
-use crate::chips::requant::RequantRow;
+use crate::chips::requant_row::RequantRow;
 use crate::error::EvalError;
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -37,8 +38,34 @@ pub struct MatMul {
 }
 
 impl MatMul {
+    /// The exact product, row-major `m×n`.
+    pub fn product(&self, a: &[i128], b: &[i128]) -> Vec<i128> {
+        let (k, n) = (self.k, self.n);
+        (0..self.m * n)
+            .map(|o| {
+                let (i, j) = (o / n, o % n);
+                (0..k)
+                    .map(|t| {
+                        a[self.a_index[i * k + t] as usize] * b[self.b_index[t * n + j] as usize]
+                    })
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Rows of the Freivalds check.
+    fn check_rows(&self) -> usize {
+        self.k * self.n + self.m * self.n + self.m * self.k
+    }
+}
+
+impl Operator for MatMul {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
+
     /// Two inputs; the index maps sized `m×k` and `k×n` and within the inputs.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let [a, b] = inputs else {
             return Err("a product of activations takes two inputs".into());
         };
@@ -56,36 +83,16 @@ impl MatMul {
         }
     }
 
-    /// The exact product, row-major `m×n`.
-    pub fn product(&self, a: &[i128], b: &[i128]) -> Vec<i128> {
-        let (k, n) = (self.k, self.n);
-        (0..self.m * n)
-            .map(|o| {
-                let (i, j) = (o / n, o % n);
-                (0..k)
-                    .map(|t| {
-                        a[self.a_index[i * k + t] as usize] * b[self.b_index[t * n + j] as usize]
-                    })
-                    .sum()
-            })
-            .collect()
-    }
-
     /// Integer reference semantics.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         self.product(inputs[0], inputs[1])
             .into_iter()
             .map(|c| Ok(self.requant.apply(c, node)?.out))
             .collect()
     }
 
-    /// Rows of the Freivalds check.
-    fn check_rows(&self) -> usize {
-        self.k * self.n + self.m * self.n + self.m * self.k
-    }
-
     /// Counts rows: a requant row per entry of `C`, then the Freivalds rows.
-    pub fn count_rows(&self, rows: &mut RowCounter) {
+    fn count_rows(&self, _lanes: usize, _input_len: usize, rows: &mut RowCounter) {
         for _ in 0..self.m * self.n {
             rows.requant(&self.requant);
         }
@@ -95,7 +102,7 @@ impl MatMul {
     }
 
     /// Lays out the requant rows and the first-phase Freivalds rows; queues the job.
-    pub fn layout(
+    fn layout(
         &self,
         ctx: &mut LayoutCtx<'_, '_>,
         node: &str,

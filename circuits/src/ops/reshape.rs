@@ -3,6 +3,12 @@
 //! Layout: none. The output tensor is the input's cells, so no new cell exists and nothing
 //! needs a constraint.
 
+use super::{LayoutCtx, Operator};
+use crate::error::EvalError;
+use crate::requant::Requant;
+use crate::rows::RowCounter;
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
 
 /// A view of the input with another shape.
@@ -10,9 +16,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Reshape {}
 
-impl Reshape {
+impl Operator for Reshape {
+    fn requant(&self) -> Option<Requant> {
+        None
+    }
+
     /// The input and output hold the same number of values.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         match inputs {
             [x] if x.iter().product::<usize>() == out.iter().product::<usize>() => Ok(()),
             _ => Err(format!("cannot reshape {inputs:?} to {out:?}")),
@@ -20,8 +30,22 @@ impl Reshape {
     }
 
     /// The values, unchanged.
-    pub fn reference(&self, inputs: &[&[i128]]) -> Vec<i128> {
-        inputs[0].to_vec()
+    fn reference(&self, _node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+        Ok(inputs[0].to_vec())
+    }
+
+    /// No rows.
+    fn count_rows(&self, _lanes: usize, _input_len: usize, _rows: &mut RowCounter) {}
+
+    /// The input's cells.
+    fn layout(
+        &self,
+        _ctx: &mut LayoutCtx<'_, '_>,
+        _node: &str,
+        inputs: &[&[Cell]],
+        _values: Option<&[&[i128]]>,
+    ) -> Result<Vec<Cell>, Error> {
+        Ok(inputs[0].to_vec())
     }
 }
 
@@ -32,7 +56,10 @@ mod tests {
     #[test]
     fn keeps_values_and_checks_sizes() {
         let r = Reshape {};
-        assert_eq!(r.reference(&[&[1, 2, 3, 4]]), vec![1, 2, 3, 4]);
+        assert_eq!(
+            r.reference("r", &[&[1, 2, 3, 4]]).unwrap(),
+            vec![1, 2, 3, 4]
+        );
         assert!(r.check(&[&[1, 4]], &[2, 2]).is_ok());
         assert!(r.check(&[&[1, 4]], &[3]).is_err());
     }

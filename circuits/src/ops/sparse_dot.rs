@@ -8,9 +8,10 @@
 //! row copy-constrained to the final accumulator: the same chips, and the same soundness
 //! argument, as [`super::linear`].
 
-use super::{dot_then_requant, LaneTerm, LayoutCtx, RowCounter};
+use super::{dot_then_requant, LaneTerm, LayoutCtx, Operator};
 use crate::error::EvalError;
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,22 @@ pub struct SparseDot {
 }
 
 impl SparseDot {
+    fn pre(&self, j: usize, inputs: &[&[i128]]) -> i128 {
+        let sum: i128 = self.terms[j]
+            .iter()
+            .map(|&(k, i, w)| inputs[k as usize][i as usize] * w as i128)
+            .sum();
+        self.bias[j] as i128 + sum
+    }
+}
+
+impl Operator for SparseDot {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
+
     /// Terms name existing input values; one bias and one term list per output value.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let lens: Vec<usize> = inputs.iter().map(|s| s.iter().product()).collect();
         let n: usize = out.iter().product();
         let ok = self.terms.len() == n
@@ -51,30 +66,22 @@ impl SparseDot {
         }
     }
 
-    fn pre(&self, j: usize, inputs: &[&[i128]]) -> i128 {
-        let sum: i128 = self.terms[j]
-            .iter()
-            .map(|&(k, i, w)| inputs[k as usize][i as usize] * w as i128)
-            .sum();
-        self.bias[j] as i128 + sum
-    }
-
     /// Integer reference semantics.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         (0..self.terms.len())
             .map(|j| Ok(self.requant.apply(self.pre(j, inputs), node)?.out))
             .collect()
     }
 
     /// Counts rows: per output, its dot rows and a requant row.
-    pub fn count_rows(&self, lanes: usize, rows: &mut RowCounter) {
+    fn count_rows(&self, lanes: usize, _input_len: usize, rows: &mut RowCounter) {
         for t in &self.terms {
             rows.dot_then_requant(t.len(), lanes, &self.requant);
         }
     }
 
     /// Lays out every output; returns the output cells.
-    pub fn layout(
+    fn layout(
         &self,
         ctx: &mut LayoutCtx<'_, '_>,
         node: &str,

@@ -9,10 +9,11 @@
 //! Soundness: the requant chip bounds and fixes the table input; the table fixes the output
 //! (see the function-table chip).
 
-use super::{requant_then_lookup, LayoutCtx, RowCounter, TableKey};
+use super::{requant_then_lookup, LayoutCtx, Operator, TableKey};
 use crate::error::EvalError;
 use crate::fixed_point::{dequantize, quantize};
 use crate::requant::Requant;
+use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,43 @@ fn erf(x: f64) -> f64 {
     2.0 / std::f64::consts::PI.sqrt() * sum
 }
 
+/// An ONNX node's attributes, as the front end reads them (so that this crate names ONNX
+/// op types without depending on an ONNX parser).
+pub trait Attributes {
+    /// A float attribute, or `default`.
+    fn float(&self, name: &str, default: f32) -> f32;
+    /// A string attribute, or the empty string.
+    fn string(&self, name: &str) -> String;
+}
+
+/// A parameter in thousandths, the way [`FnKind`] stores it.
+fn milli(v: f32) -> i64 {
+    (v as f64 * 1000.0).round() as i64
+}
+
 impl FnKind {
+    /// The table function an ONNX op type computes, with its attributes; `None` if the op
+    /// type (with these attributes) is not a table function.
+    pub fn from_onnx(op_type: &str, a: &dyn Attributes) -> Option<FnKind> {
+        let f = |name, default| milli(a.float(name, default));
+        Some(match op_type {
+            "Sigmoid" => FnKind::Sigmoid,
+            "Tanh" => FnKind::Tanh,
+            "Exp" => FnKind::Exp,
+            "Softplus" => FnKind::Softplus,
+            "Elu" => FnKind::Elu(f("alpha", 1.0)),
+            "Selu" => FnKind::Selu(f("alpha", 1.673_263_2), f("gamma", 1.050_701)),
+            "Erf" => FnKind::Erf,
+            "Gelu" if matches!(a.string("approximate").as_str(), "" | "none") => FnKind::Gelu,
+            "Softsign" => FnKind::Softsign,
+            "Sqrt" => FnKind::Sqrt,
+            "HardSigmoid" => FnKind::HardSigmoid(f("alpha", 0.2), f("beta", 0.5)),
+            "Sign" => FnKind::Sign,
+            "Shrink" => FnKind::Shrink(f("lambd", 0.5), f("bias", 0.0)),
+            _ => return None,
+        })
+    }
+
     /// The real function, NaN outside its domain (Sqrt of a negative number).
     pub fn eval_checked(&self, x: f64) -> f64 {
         let outside = match self {
@@ -167,9 +204,15 @@ impl TableFn {
         let y = self.kind.eval(dequantize(x, self.in_scale));
         quantize(y, self.out_scale).unwrap_or(0)
     }
+}
+
+impl Operator for TableFn {
+    fn requant(&self) -> Option<Requant> {
+        Some(self.requant)
+    }
 
     /// The input and output shapes agree.
-    pub fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
+    fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         match inputs {
             [x] if x.iter().product::<usize>() == out.iter().product::<usize>()
                 && !self.requant.relu =>
@@ -181,7 +224,7 @@ impl TableFn {
     }
 
     /// Integer reference semantics.
-    pub fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
+    fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError> {
         inputs[0]
             .iter()
             .map(|&x| Ok(self.apply(self.requant.apply(x * self.mul as i128, node)?.out)))
@@ -189,21 +232,21 @@ impl TableFn {
     }
 
     /// Counts rows: a requant row and a table row per value.
-    pub fn count_rows(&self, n: usize, rows: &mut RowCounter) {
+    fn count_rows(&self, _lanes: usize, n: usize, rows: &mut RowCounter) {
         for _ in 0..n {
             rows.requant_then_lookup(&self.requant);
         }
     }
 
     /// Lays out every value; returns the output cells.
-    pub fn layout(
+    fn layout(
         &self,
         ctx: &mut LayoutCtx<'_, '_>,
         node: &str,
-        tag: u32,
         inputs: &[&[Cell]],
         values: Option<&[&[i128]]>,
     ) -> Result<Vec<Cell>, Error> {
+        let tag = ctx.tag(&self.key())?;
         let mut out = Vec::with_capacity(inputs[0].len());
         for (j, cell) in inputs[0].iter().enumerate() {
             let x = values.map(|v| v[0][j]);
@@ -218,5 +261,9 @@ impl TableFn {
             )?);
         }
         Ok(out)
+    }
+
+    fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {
+        Some((self.key(), self.table_rows()))
     }
 }

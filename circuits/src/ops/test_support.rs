@@ -2,8 +2,8 @@
 
 use crate::chips::dot::{DotConfig, DotRow};
 use crate::chips::range_table::RangeTableConfig;
-use crate::chips::requant::{RequantConfig, RequantRow, ADVICE, TALL_ADVICE};
-use crate::ops::RowCounter;
+use crate::chips::requant_row::{RequantConfig, RequantRow, ADVICE, TALL_ADVICE};
+use crate::rows::RowCounter;
 use crate::Fr;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::dev::MockProver;
@@ -219,8 +219,8 @@ pub fn run_model_at(
 ) -> Result<(), String> {
     use std::sync::Arc;
     model.validate().map_err(|e| e.to_string())?;
-    let cost = crate::layout::CostModel::default();
-    let plan = crate::layout::plan_with(model, &cost, lanes).map_err(|e| e.to_string())?;
+    let cost = crate::planner::CostModel::default();
+    let plan = crate::planner::plan_with(model, &cost, lanes).map_err(|e| e.to_string())?;
     let mut trace = crate::execute::execute(model, vec![x]).map_err(|e| e.to_string())?;
     let mut inst = trace.instances(model);
     tweak(&mut trace, &mut inst);

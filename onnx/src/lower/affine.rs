@@ -6,13 +6,14 @@ use super::index::{all_coords, axis, ravel, strides};
 use super::{
     all_acts, attr_f, attr_i, attr_ints, broadcast_all, single, Lowered, Lowering, Operand,
 };
+use crate::float_op::{Mul, Relu, SparseDot, TableFn};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
 type Terms = Vec<Vec<(u32, u32, f64)>>;
 
 fn dot(x: Vec<usize>, shape: Vec<usize>, terms: Terms, b: Vec<f64>) -> Lowered {
-    Lowered::Op(FloatOp::SparseDot { terms, b }, x, shape)
+    Lowered::Op(FloatOp::SparseDot(SparseDot { terms, b }), x, shape)
 }
 
 /// `x · c` (or `x / c`) with `c` a constant broadcast to `x`.
@@ -43,10 +44,10 @@ fn scale_by_const(l: &Lowering, ops: &[Operand], invert: bool) -> Result<Lowered
 fn product(l: &Lowering, a: usize, b: usize) -> Result<(FloatOp, Vec<usize>, Vec<usize>), String> {
     let (shape, index) = broadcast(l.shape(a), l.shape(b)).ok_or("shapes do not broadcast")?;
     Ok((
-        FloatOp::Mul {
+        FloatOp::Mul(Mul {
             index,
             bias: vec![],
-        },
+        }),
         vec![a, b],
         shape,
     ))
@@ -71,17 +72,17 @@ fn divide(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
     Ok(Lowered::Nodes {
         nodes: vec![
             (
-                FloatOp::Fn {
+                FloatOp::TableFn(TableFn {
                     kind: zkonnx_circuits::ops::FnKind::Reciprocal,
-                },
+                }),
                 vec![b],
                 bs,
             ),
             (
-                FloatOp::Mul {
+                FloatOp::Mul(Mul {
                     index,
                     bias: vec![],
-                },
+                }),
                 vec![a, recip],
                 shape,
             ),
@@ -231,12 +232,12 @@ fn leaky(l: &Lowering, x: usize, xs: Vec<usize>, alpha: Vec<f64>) -> Lowered {
     let n = alpha.len();
     Lowered::Nodes {
         nodes: vec![
-            (FloatOp::Relu, vec![x], xs.clone()),
+            (FloatOp::Relu(Relu), vec![x], xs.clone()),
             (
-                FloatOp::SparseDot {
+                FloatOp::SparseDot(SparseDot {
                     terms,
                     b: vec![0.0; n],
-                },
+                }),
                 vec![x, relu_id],
                 xs,
             ),

@@ -5,6 +5,7 @@
 
 use super::index::{all_coords, ravel, strides};
 use super::{all_acts, attr_f, attr_i, attr_ints, broadcast_all, Lowered, Lowering, Operand};
+use crate::float_op::{Gather, Relu, Reshape, SparseDot};
 use crate::graph::{broadcast, FloatOp};
 use std::collections::BTreeMap;
 use tract_onnx::pb::NodeProto;
@@ -16,7 +17,7 @@ type Combo = Vec<(Ref, f64)>;
 type Node = (FloatOp, Vec<usize>, Vec<usize>);
 
 /// Builds SparseDot nodes whose terms name tensors by id: maps ids to input positions.
-struct DotBuilder {
+pub(super) struct DotBuilder {
     inputs: Vec<usize>,
     pos: BTreeMap<usize, u32>,
     terms: Vec<Vec<(u32, u32, f64)>>,
@@ -24,7 +25,7 @@ struct DotBuilder {
 }
 
 impl DotBuilder {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             inputs: vec![],
             pos: BTreeMap::new(),
@@ -43,20 +44,20 @@ impl DotBuilder {
     }
 
     /// Adds an output `bias + Σ w·ref`; returns its index.
-    fn push(&mut self, refs: &[(Ref, f64)], bias: f64) -> u32 {
+    pub(super) fn push(&mut self, refs: &[(Ref, f64)], bias: f64) -> u32 {
         let t = refs.iter().map(|&(r, w)| self.term(r, w)).collect();
         self.terms.push(t);
         self.b.push(bias);
         (self.terms.len() - 1) as u32
     }
 
-    fn node(self) -> Node {
+    pub(super) fn node(self) -> Node {
         let n = self.terms.len();
         (
-            FloatOp::SparseDot {
+            FloatOp::SparseDot(SparseDot {
                 terms: self.terms,
                 b: self.b,
-            },
+            }),
             self.inputs,
             vec![n],
         )
@@ -68,12 +69,12 @@ fn push_relu(nodes: &mut Vec<Node>, base: usize, dot: Node) -> usize {
     let n = dot.2.clone();
     nodes.push(dot);
     let dot_id = base + nodes.len() - 1;
-    nodes.push((FloatOp::Relu, vec![dot_id], n));
+    nodes.push((FloatOp::Relu(Relu), vec![dot_id], n));
     base + nodes.len() - 1
 }
 
 /// The maximum (`sign = 1`) or minimum (`sign = -1`) of each list, shaped `out`.
-fn extremum(
+pub(super) fn extremum(
     l: &Lowering,
     lists: Vec<Vec<Ref>>,
     out: Vec<usize>,
@@ -141,7 +142,7 @@ fn extremum(
             .iter()
             .map(|&(id, i)| (ids.iter().position(|&x| x == id).unwrap_or(0) as u32, i))
             .collect();
-        nodes.push((FloatOp::Gather { sources }, ids, out));
+        nodes.push((FloatOp::Gather(Gather { sources }), ids, out));
     } else {
         let mut result = DotBuilder::new();
         for c in &finals {
@@ -298,7 +299,7 @@ pub fn clip(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, 
         nodes.push(fin.node());
     }
     let last = base + nodes.len() - 1;
-    nodes.push((FloatOp::Reshape, vec![last], xs));
+    nodes.push((FloatOp::Reshape(Reshape), vec![last], xs));
     let out = nodes.len() - 1;
     Ok(Lowered::Nodes {
         nodes,
@@ -330,149 +331,16 @@ pub fn abs(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
         .collect();
     Ok(Lowered::Nodes {
         nodes: vec![
-            (FloatOp::Relu, vec![*x], xs.clone()),
+            (FloatOp::Relu(Relu), vec![*x], xs.clone()),
             (
-                FloatOp::SparseDot {
+                FloatOp::SparseDot(SparseDot {
                     terms,
                     b: vec![0.0; n],
-                },
+                }),
                 vec![*x, relu_id],
                 xs,
             ),
         ],
         outputs: vec![1],
     })
-}
-
-/// Softmax (`log = false`) or LogSoftmax over `axis`: subtract the proven maximum, exp by
-/// table, sum, then multiply by the reciprocal (or subtract the log) of the sum. Before
-/// opset 13 the input is seen as 2-D, `[prod(d[..axis]), prod(d[axis..])]`.
-pub fn softmax(
-    l: &Lowering,
-    node: &NodeProto,
-    ops: &[Operand],
-    log: bool,
-) -> Result<Lowered, String> {
-    use zkonnx_circuits::ops::FnKind;
-    let [Operand::Act(x)] = ops else {
-        return Err("expects one activation".into());
-    };
-    let xs = l.shape(*x).to_vec();
-    let rank = xs.len();
-    let legacy = l.opset < 13;
-    let ax = super::index::axis(attr_i(node, "axis", if legacy { 1 } else { -1 }), rank)?;
-    // Groups: each a list of flat indices that one softmax normalizes over.
-    let groups: Vec<Vec<u32>> = if legacy {
-        let inner: usize = xs[ax..].iter().product();
-        let outer: usize = xs[..ax].iter().product();
-        (0..outer)
-            .map(|o| (0..inner).map(|i| (o * inner + i) as u32).collect())
-            .collect()
-    } else {
-        let st = strides(&xs);
-        let mut reduced = xs.clone();
-        reduced[ax] = 1;
-        all_coords(&reduced)
-            .map(|c| {
-                (0..xs[ax])
-                    .map(|i| {
-                        let mut c = c.clone();
-                        c[ax] = i;
-                        ravel(&c, &st) as u32
-                    })
-                    .collect()
-            })
-            .collect()
-    };
-    let n: usize = xs.iter().product();
-    let mut group_of = vec![0u32; n];
-    for (g, members) in groups.iter().enumerate() {
-        for &i in members {
-            group_of[i as usize] = g as u32;
-        }
-    }
-    let base = l.next_id();
-    // 1. The maximum of each group (a tree of proven ReLUs).
-    let lists = groups
-        .iter()
-        .map(|g| g.iter().map(|&i| (*x, i)).collect())
-        .collect();
-    let Lowered::Nodes { nodes: mut all, .. } = extremum(l, lists, vec![groups.len()], 1.0)? else {
-        return Err("internal: extremum returns nodes".into());
-    };
-    let max_id = base + all.len() - 1;
-    // 2. d = x - max(group).
-    let mut d = DotBuilder::new();
-    for j in 0..n as u32 {
-        d.push(
-            &[((*x, j), 1.0), ((max_id, group_of[j as usize]), -1.0)],
-            0.0,
-        );
-    }
-    all.push(d.node());
-    let d_id = base + all.len() - 1;
-    // 3. e = exp(d), s = Σ_group e.
-    all.push((FloatOp::Fn { kind: FnKind::Exp }, vec![d_id], vec![n]));
-    let e_id = base + all.len() - 1;
-    let mut s = DotBuilder::new();
-    for g in &groups {
-        s.push(
-            &g.iter().map(|&i| ((e_id, i), 1.0)).collect::<Vec<_>>(),
-            0.0,
-        );
-    }
-    all.push(s.node());
-    let s_id = base + all.len() - 1;
-    let g_index: Vec<u32> = group_of.clone();
-    if log {
-        // log_softmax = d - ln(s)
-        all.push((
-            FloatOp::Fn { kind: FnKind::Ln },
-            vec![s_id],
-            vec![groups.len()],
-        ));
-        let ln_id = base + all.len() - 1;
-        let mut out = DotBuilder::new();
-        for j in 0..n as u32 {
-            out.push(
-                &[((d_id, j), 1.0), ((ln_id, g_index[j as usize]), -1.0)],
-                0.0,
-            );
-        }
-        all.push(out.node());
-    } else {
-        all.push((
-            FloatOp::Fn {
-                kind: FnKind::Reciprocal,
-            },
-            vec![s_id],
-            vec![groups.len()],
-        ));
-        let r_id = base + all.len() - 1;
-        all.push((
-            FloatOp::Mul {
-                index: [(0..n as u32).collect(), g_index],
-                bias: vec![],
-            },
-            vec![e_id, r_id],
-            vec![n],
-        ));
-    }
-    let last = base + all.len() - 1;
-    all.push((FloatOp::Reshape, vec![last], xs));
-    let out = all.len() - 1;
-    Ok(Lowered::Nodes {
-        nodes: all,
-        outputs: vec![out],
-    })
-}
-
-/// Softmax.
-pub fn softmax_op(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    softmax(l, node, ops, false)
-}
-
-/// LogSoftmax.
-pub fn log_softmax(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    softmax(l, node, ops, true)
 }

@@ -4,6 +4,7 @@
 //! dot product.
 
 use super::{attr_f, attr_i, Lowered, Lowering, Operand};
+use crate::float_op::{MatMul, SparseDot};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
@@ -58,11 +59,11 @@ fn product(
     let a_index: Vec<u32> = (0..m * k).map(|o| a.at(o / k, o % k)).collect();
     let b_index: Vec<u32> = (0..k * n).map(|o| b.at(o / n, o % n)).collect();
     let matmul = (
-        FloatOp::MatMul {
+        FloatOp::MatMul(MatMul {
             dims: [m, k, n],
             a_index,
             b_index,
-        },
+        }),
         vec![a.id, b.id],
         vec![m, n],
     );
@@ -110,14 +111,18 @@ fn product(
     Ok(Lowered::Nodes {
         nodes: vec![
             matmul,
-            (FloatOp::SparseDot { terms, b: b_vec }, inputs, vec![m, n]),
+            (
+                FloatOp::SparseDot(SparseDot { terms, b: b_vec }),
+                inputs,
+                vec![m, n],
+            ),
         ],
         outputs: vec![1],
     })
 }
 
 /// Gemm with an activation `B`.
-pub fn gemm(
+pub fn gemm_of_activations(
     l: &Lowering,
     node: &NodeProto,
     a: usize,
@@ -134,7 +139,7 @@ pub fn gemm(
 }
 
 /// MatMul of two 2-D activations.
-pub fn matmul(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
+pub fn matmul_of_activations(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
     product(
         l,
         Mat::new(l, a, false)?,

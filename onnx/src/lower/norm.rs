@@ -5,6 +5,7 @@
 //! last step is one product row per value with the bias folded in.
 
 use super::{attr_f, single, Lowered, Lowering, Operand};
+use crate::float_op::{Mul, SparseDot, TableFn};
 use crate::graph::FloatOp;
 use tract_onnx::pb::NodeProto;
 use zkonnx_circuits::ops::FnKind;
@@ -15,10 +16,10 @@ type Node = (FloatOp, Vec<usize>, Vec<usize>);
 fn per_group(input: usize, groups: usize, w: impl Fn(usize) -> f64, b: f64) -> Node {
     let terms = (0..groups).map(|g| vec![(0, g as u32, w(g))]).collect();
     (
-        FloatOp::SparseDot {
+        FloatOp::SparseDot(SparseDot {
             terms,
             b: vec![b; groups],
-        },
+        }),
         vec![input],
         vec![groups],
     )
@@ -35,10 +36,10 @@ fn group_mean(input: usize, groups: usize, size: usize, b: f64) -> Node {
         })
         .collect();
     (
-        FloatOp::SparseDot {
+        FloatOp::SparseDot(SparseDot {
             terms,
             b: vec![b; groups],
-        },
+        }),
         vec![input],
         vec![groups],
     )
@@ -72,38 +73,38 @@ pub fn instance_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<
     let nodes = vec![
         group_mean(x, groups, size, 0.0),
         (
-            FloatOp::SparseDot {
+            FloatOp::SparseDot(SparseDot {
                 terms: centre_terms,
                 b: vec![0.0; n],
-            },
+            }),
             vec![x, mean],
             xs.clone(),
         ),
         (
-            FloatOp::Mul {
+            FloatOp::Mul(Mul {
                 index: [ids.clone(), ids.clone()],
                 bias: vec![],
-            },
+            }),
             vec![centred, centred],
             xs.clone(),
         ),
         group_mean(square, groups, size, eps),
         (
-            FloatOp::Fn {
+            FloatOp::TableFn(TableFn {
                 kind: FnKind::Rsqrt,
-            },
+            }),
             vec![var],
             vec![groups],
         ),
         per_group(rsqrt, groups, |g| scale.data[g % channels], 0.0),
         (
-            FloatOp::Mul {
+            FloatOp::Mul(Mul {
                 index: [ids, group_of.clone()],
                 bias: group_of
                     .iter()
                     .map(|&g| bias.data[g as usize % channels])
                     .collect(),
-            },
+            }),
             vec![centred, gain],
             xs,
         ),

@@ -7,6 +7,7 @@ use super::index::{all_coords, axis, ravel, strides};
 use super::{
     all_acts, attr_f, attr_i, attr_ints, attr_s, single, Const, Lowered, Lowering, Operand,
 };
+use crate::float_op::{Embed, Gather, Reshape, SparseDot};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
@@ -29,7 +30,7 @@ fn gather_map(
     let sources = all_coords(&out)
         .map(|o| (0, ravel(&src(&o), &st) as u32))
         .collect();
-    Lowered::Op(FloatOp::Gather { sources }, vec![x], out)
+    Lowered::Op(FloatOp::Gather(Gather { sources }), vec![x], out)
 }
 
 /// Transpose by `perm` (default: reversed axes).
@@ -75,7 +76,7 @@ pub fn concat(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
         c[ax] = pos;
         sources.push((k as u32, ravel(&c, &strides(l.shape(ids[k]))) as u32));
     }
-    Ok(Lowered::Op(FloatOp::Gather { sources }, ids, out))
+    Ok(Lowered::Op(FloatOp::Gather(Gather { sources }), ids, out))
 }
 
 /// Squeeze the given axes (default: every axis of size 1).
@@ -94,7 +95,7 @@ pub fn squeeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowere
         .filter(|(i, _)| !axes.contains(i))
         .map(|(_, &d)| d)
         .collect();
-    Ok(Lowered::Op(FloatOp::Reshape, vec![x], out))
+    Ok(Lowered::Op(FloatOp::Reshape(Reshape), vec![x], out))
 }
 
 /// Unsqueeze at the given axes.
@@ -111,7 +112,7 @@ pub fn unsqueeze(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowe
     for a in axes {
         out.insert(a.min(out.len()), 1);
     }
-    Ok(Lowered::Op(FloatOp::Reshape, vec![x], out))
+    Ok(Lowered::Op(FloatOp::Reshape(Reshape), vec![x], out))
 }
 
 /// Slice with starts, ends, axes and steps (inputs, or attributes before opset 10).
@@ -185,7 +186,11 @@ pub fn expand(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
     let target: Vec<usize> = shape.data.iter().map(|&d| d.max(0.0) as usize).collect();
     let (out, [ix, _]) = broadcast(&xs, &target).ok_or("shapes do not broadcast")?;
     let sources = ix.into_iter().map(|i| (0, i)).collect();
-    Ok(Lowered::Op(FloatOp::Gather { sources }, vec![x], out))
+    Ok(Lowered::Op(
+        FloatOp::Gather(Gather { sources }),
+        vec![x],
+        out,
+    ))
 }
 
 /// Tile by constant repeats.
@@ -262,10 +267,10 @@ fn embedding(l: &Lowering, node: &NodeProto, table: &Const, idx: usize) -> Resul
         .chain(&table.shape[1..])
         .copied()
         .collect();
-    let op = FloatOp::Embed {
+    let op = FloatOp::Embed(Embed {
         table: table.data.clone(),
         dim,
-    };
+    });
     Ok(Lowered::Op(op, vec![idx], out))
 }
 
@@ -313,7 +318,11 @@ pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
                     None => (vec![], value),
                 })
                 .unzip();
-            Ok(Lowered::Op(FloatOp::SparseDot { terms, b }, vec![x], out))
+            Ok(Lowered::Op(
+                FloatOp::SparseDot(SparseDot { terms, b }),
+                vec![x],
+                out,
+            ))
         }
         "reflect" | "edge" => {
             let reflect = mode == "reflect";
@@ -324,7 +333,11 @@ pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
                         .ok_or("cannot reflect a size-1 axis".to_string())
                 })
                 .collect::<Result<_, _>>()?;
-            Ok(Lowered::Op(FloatOp::Gather { sources }, vec![x], out))
+            Ok(Lowered::Op(
+                FloatOp::Gather(Gather { sources }),
+                vec![x],
+                out,
+            ))
         }
         m => Err(format!("pad mode '{m}' is not supported")),
     }

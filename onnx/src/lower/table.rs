@@ -1,47 +1,25 @@
-//! Nonlinear elementwise ONNX ops lowered to table functions (see the circuits crate's
-//! `table_fn` op): Sigmoid, Tanh, Exp, Softplus, Elu, Selu, Erf, Gelu, Softsign, Sqrt,
-//! HardSigmoid, Sign, Shrink.
+//! Nonlinear elementwise ONNX ops lowered to table functions. Which ONNX op types are table
+//! functions, and with which parameters, is the circuits crate's `table_fn` module's to say
+//! ([`FnKind::from_onnx`]); this module only reads the node's attributes for it.
 
 use super::{attr_f, attr_s, Lowered, Lowering, Operand};
+use crate::float_op::{Mul, TableFn};
 use crate::graph::FloatOp;
 use tract_onnx::pb::NodeProto;
+use zkonnx_circuits::ops::table_fn::Attributes;
 use zkonnx_circuits::ops::FnKind;
 
-fn milli(v: f32) -> i64 {
-    (v as f64 * 1000.0).round() as i64
-}
+/// A node's attributes as the table functions read them.
+struct NodeAttributes<'a>(&'a NodeProto);
 
-/// The table function for an op type.
-fn kind(node: &NodeProto) -> Result<FnKind, String> {
-    Ok(match node.op_type.as_str() {
-        "Sigmoid" => FnKind::Sigmoid,
-        "Tanh" => FnKind::Tanh,
-        "Exp" => FnKind::Exp,
-        "Softplus" => FnKind::Softplus,
-        "Elu" => FnKind::Elu(milli(attr_f(node, "alpha", 1.0))),
-        "Selu" => FnKind::Selu(
-            milli(attr_f(node, "alpha", 1.673_263_2)),
-            milli(attr_f(node, "gamma", 1.050_701)),
-        ),
-        "Erf" => FnKind::Erf,
-        "Gelu"
-            if attr_s(node, "approximate").is_empty() || attr_s(node, "approximate") == "none" =>
-        {
-            FnKind::Gelu
-        }
-        "Softsign" => FnKind::Softsign,
-        "Sqrt" => FnKind::Sqrt,
-        "HardSigmoid" => FnKind::HardSigmoid(
-            milli(attr_f(node, "alpha", 0.2)),
-            milli(attr_f(node, "beta", 0.5)),
-        ),
-        "Sign" => FnKind::Sign,
-        "Shrink" => FnKind::Shrink(
-            milli(attr_f(node, "lambd", 0.5)),
-            milli(attr_f(node, "bias", 0.0)),
-        ),
-        other => return Err(format!("no table for {other}")),
-    })
+impl Attributes for NodeAttributes<'_> {
+    fn float(&self, name: &str, default: f32) -> f32 {
+        attr_f(self.0, name, default)
+    }
+
+    fn string(&self, name: &str) -> String {
+        attr_s(self.0, name)
+    }
 }
 
 /// Any table function.
@@ -49,8 +27,10 @@ pub fn table_fn(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lower
     let [Operand::Act(x)] = ops else {
         return Err("expects one activation".into());
     };
+    let kind = FnKind::from_onnx(&node.op_type, &NodeAttributes(node))
+        .ok_or_else(|| format!("no table for {}", node.op_type))?;
     Ok(Lowered::Op(
-        FloatOp::Fn { kind: kind(node)? },
+        FloatOp::TableFn(TableFn { kind }),
         vec![*x],
         l.shape(*x).to_vec(),
     ))
@@ -77,10 +57,10 @@ pub fn pow(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
             if p0 == 2.0 {
                 let n: usize = xs.iter().product();
                 let id: Vec<u32> = (0..n as u32).collect();
-                let op = FloatOp::Mul {
+                let op = FloatOp::Mul(Mul {
                     index: [id.clone(), id],
                     bias: vec![],
-                };
+                });
                 return Ok(Lowered::Op(op, vec![x, x], xs));
             }
             let thousandths = p0 * 1000.0;
@@ -88,7 +68,7 @@ pub fn pow(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
                 return Err(format!("exponent {p0} is not a multiple of 0.001"));
             }
             let kind = FnKind::Pow(thousandths.round() as i64);
-            Ok(Lowered::Op(FloatOp::Fn { kind }, vec![x], xs))
+            Ok(Lowered::Op(FloatOp::TableFn(TableFn { kind }), vec![x], xs))
         }
         Operand::Act(p) => {
             let (shape, index) =
@@ -98,16 +78,24 @@ pub fn pow(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
             }
             let base = l.next_id();
             let n: usize = xs.iter().product();
-            let ln = (FloatOp::Fn { kind: FnKind::Ln }, vec![x], xs.clone());
+            let ln = (
+                FloatOp::TableFn(TableFn { kind: FnKind::Ln }),
+                vec![x],
+                xs.clone(),
+            );
             let prod = (
-                FloatOp::Mul {
+                FloatOp::Mul(Mul {
                     index: [(0..n as u32).collect(), index[1].clone()],
                     bias: vec![],
-                },
+                }),
                 vec![base, *p],
                 xs.clone(),
             );
-            let exp = (FloatOp::Fn { kind: FnKind::Exp }, vec![base + 1], xs);
+            let exp = (
+                FloatOp::TableFn(TableFn { kind: FnKind::Exp }),
+                vec![base + 1],
+                xs,
+            );
             Ok(Lowered::Nodes {
                 nodes: vec![ln, prod, exp],
                 outputs: vec![2],

@@ -3,6 +3,7 @@
 
 use super::index::{all_coords, ravel, strides};
 use super::{attr_i, attr_ints, Lowered, Lowering, Operand};
+use crate::float_op::SparseDot;
 use crate::graph::FloatOp;
 use tract_onnx::pb::NodeProto;
 
@@ -122,7 +123,7 @@ pub fn conv(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, 
         b.push(bias[m]);
     }
     Ok(Lowered::Op(
-        FloatOp::SparseDot { terms, b },
+        FloatOp::SparseDot(SparseDot { terms, b }),
         vec![x],
         out_shape,
     ))
@@ -171,7 +172,7 @@ pub fn average_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<L
     }
     let b = vec![0.0; terms.len()];
     Ok(Lowered::Op(
-        FloatOp::SparseDot { terms, b },
+        FloatOp::SparseDot(SparseDot { terms, b }),
         vec![x],
         out_shape,
     ))
@@ -199,7 +200,7 @@ pub fn global_average_pool(
         .collect();
     let b = vec![0.0; terms.len()];
     Ok(Lowered::Op(
-        FloatOp::SparseDot { terms, b },
+        FloatOp::SparseDot(SparseDot { terms, b }),
         vec![x],
         out_shape,
     ))
@@ -293,5 +294,9 @@ pub fn conv_transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result
     }
     let plane: usize = out_sp.iter().product();
     let b = (0..total).map(|j| bias[(j / plane) % m_out]).collect();
-    Ok(Lowered::Op(FloatOp::SparseDot { terms, b }, vec![x], out))
+    Ok(Lowered::Op(
+        FloatOp::SparseDot(SparseDot { terms, b }),
+        vec![x],
+        out,
+    ))
 }

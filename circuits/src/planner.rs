@@ -7,10 +7,11 @@
 //! rows and the range table, and the width whose prediction is lowest.
 
 use crate::chips::range_table::table_rows;
-use crate::chips::requant;
+use crate::chips::requant_row;
 use crate::error::CircuitError;
 use crate::ir::Model;
 use crate::requant::MAX_BITS;
+use crate::rows::{is_tall, RowCounter};
 use crate::CircuitParams;
 use serde::{Deserialize, Serialize};
 
@@ -194,15 +195,10 @@ impl LayoutPlan {
 /// than that, the requant chip takes its tall shape (three columns, two rows).
 pub fn advice_columns(lanes: usize) -> usize {
     if is_tall(lanes) {
-        (lanes + 1).max(requant::TALL_ADVICE)
+        (lanes + 1).max(requant_row::TALL_ADVICE)
     } else {
         lanes + 1
     }
-}
-
-/// Whether the requant chip is tall (`y`, `s` on a second row) at this lane width.
-pub fn is_tall(lanes: usize) -> bool {
-    lanes + 1 < requant::ADVICE
 }
 
 /// Rows the model takes with `lanes`-wide dot products and limb width `limb_bits`, with or
@@ -210,15 +206,14 @@ pub fn is_tall(lanes: usize) -> bool {
 /// domain-check rows first).
 pub fn rows(model: &Model, lanes: usize, limb_bits: u32, compact: bool) -> usize {
     // The first rows bind the public values (one dot row each).
-    let mut counter =
-        crate::ops::RowCounter::new(num_instances(model), lanes, compact.then_some(limb_bits));
+    let mut counter = RowCounter::new(num_instances(model), lanes, compact.then_some(limb_bits));
     let check = crate::input_domain::check_requant(limb_bits, compact);
     for input in &model.inputs {
         crate::input_domain::count_rows(input, &check, &mut counter);
     }
     for node in &model.nodes {
         let first = node.inputs.first().map_or(0, |&i| model.len(i));
-        node.op.count_rows(lanes, first, &mut counter);
+        node.op.operator().count_rows(lanes, first, &mut counter);
     }
     counter.used()
 }
@@ -227,9 +222,9 @@ pub fn rows(model: &Model, lanes: usize, limb_bits: u32, compact: bool) -> usize
 pub fn node_rows(model: &Model, node: &crate::ir::Node, plan: &LayoutPlan) -> usize {
     let lanes = plan.lanes;
     let compact = plan.compact.then_some(plan.limb_bits);
-    let mut counter = crate::ops::RowCounter::new(0, lanes, compact);
+    let mut counter = RowCounter::new(0, lanes, compact);
     let first = node.inputs.first().map_or(0, |&i| model.len(i));
-    node.op.count_rows(lanes, first, &mut counter);
+    node.op.operator().count_rows(lanes, first, &mut counter);
     counter.used()
 }
 
