@@ -111,6 +111,16 @@ impl FnTableConfig {
 /// accepts. Shared by the tests of the ops that read tables.
 #[cfg(test)]
 pub(crate) fn lookups_verify(table: Vec<(i128, i128)>, rows: Vec<(u32, i128, i128)>) -> bool {
+    lookup_failures(table, rows).is_empty()
+}
+
+/// The constraints MockProver reports as failed when each `(tag, x, y)` is looked up in a
+/// table that holds one block with id 1 (see [`crate::ops::test_support::failure_names`]).
+#[cfg(test)]
+pub(crate) fn lookup_failures(
+    table: Vec<(i128, i128)>,
+    rows: Vec<(u32, i128, i128)>,
+) -> Vec<String> {
     use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::plonk::Circuit;
@@ -153,9 +163,13 @@ pub(crate) fn lookups_verify(table: Vec<(i128, i128)>, rows: Vec<(u32, i128, i12
         }
     }
 
-    MockProver::run(7, &Lookups { table, rows }, vec![])
-        .map(|p| p.verify().is_ok())
-        .unwrap_or(false)
+    match MockProver::run(7, &Lookups { table, rows }, vec![]) {
+        Ok(p) => p
+            .verify()
+            .err()
+            .map_or_else(Vec::new, |f| crate::ops::test_support::failure_names(&f)),
+        Err(e) => vec![format!("synthesis: {e:?}")],
+    }
 }
 
 #[cfg(test)]
@@ -182,6 +196,16 @@ mod tests {
         lookups_verify(sigmoid().table_rows(), rows)
     }
 
+    /// The one failure every malicious row below must cause.
+    fn only_the_lookup_fails(rows: Vec<(u32, i128, i128)>) {
+        let failures = lookup_failures(sigmoid().table_rows(), rows);
+        assert!(!failures.is_empty());
+        assert!(
+            failures.iter().all(|f| f == "lookup 'fn table'"),
+            "{failures:?}"
+        );
+    }
+
     #[test]
     fn honest_lookups_pass() {
         let t = sigmoid();
@@ -193,19 +217,19 @@ mod tests {
     fn rejects_wrong_table_output() {
         let (x, y) = sigmoid().table_rows()[20];
         assert!(verify(vec![(1, x, y)]));
-        assert!(!verify(vec![(1, x, y + 1)]));
+        only_the_lookup_fails(vec![(1, x, y + 1)]);
     }
 
     #[test]
     fn rejects_input_outside_the_table() {
         // The table spans [-16, 16); 16 has no row, whatever output is claimed.
-        assert!(!verify(vec![(1, 16, 255)]));
-        assert!(!verify(vec![(1, -17, 0)]));
+        only_the_lookup_fails(vec![(1, 16, 255)]);
+        only_the_lookup_fails(vec![(1, -17, 0)]);
     }
 
     #[test]
     fn rejects_another_functions_tag() {
         let (x, y) = sigmoid().table_rows()[3];
-        assert!(!verify(vec![(2, x, y)]));
+        only_the_lookup_fails(vec![(2, x, y)]);
     }
 }

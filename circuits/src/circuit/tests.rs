@@ -116,16 +116,23 @@ fn public_input_is_bound() {
 
 #[test]
 fn rejects_witness_that_breaks_a_copy() {
-    // The first layer's output in the trace is altered: the Add rows read it, but their
-    // inputs are copy-constrained to the Linear rows' (honest) outputs.
+    // The first layer's output, as the Add rows read it, is altered, and everything after it
+    // (the Add rows and the output instances) is recomputed honestly from the altered value.
+    // Every gate then holds; only the copy from the Linear row's output to the Add row's
+    // input is broken, and it alone must fail.
+    use crate::ops::test_support::model_failures;
     let m = model(false);
-    let err = run(&m, vec![1, -2, 30, 4, 5], |trace, inst| {
+    let failures = model_failures(&m, None, vec![1, -2, 30, 4, 5], |trace, inst| {
         trace.tensors[1][0] += 1;
-        let fixed = execute(&m, vec![trace.tensors[0].clone()]).unwrap();
-        let _ = fixed;
-        inst[0] += Fr::from(1u64);
-    });
-    assert!(err.is_err());
+        let add = m.nodes[1].op.operator();
+        trace.tensors[2] = add.reference("add", &[&trace.tensors[1]]).unwrap();
+        *inst = trace.instances(&m);
+    })
+    .unwrap_err();
+    assert!(
+        failures.iter().all(|f| f == "permutation"),
+        "only the copy may fail: {failures:?}"
+    );
 }
 
 #[test]

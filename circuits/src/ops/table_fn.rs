@@ -267,3 +267,139 @@ impl Operator for TableFn {
         Some((self.key(), self.table_rows()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed_point::to_field;
+    use crate::ir::{Domain, InputSpec, Model, Node, MODEL_VERSION};
+    use crate::ops::test_support::model_failures;
+    use crate::ops::Op;
+
+    /// Every table function, with parameters where it takes them.
+    const KINDS: &[FnKind] = &[
+        FnKind::Sigmoid,
+        FnKind::Tanh,
+        FnKind::Exp,
+        FnKind::Softplus,
+        FnKind::Elu(1000),
+        FnKind::Selu(1673, 1051),
+        FnKind::Erf,
+        FnKind::Gelu,
+        FnKind::Softsign,
+        FnKind::Sqrt,
+        FnKind::HardSigmoid(200, 500),
+        FnKind::Reciprocal,
+        FnKind::Ln,
+        FnKind::Sign,
+        FnKind::Shrink(500, 0),
+        FnKind::Pow(1500),
+        FnKind::Rsqrt,
+    ];
+
+    /// Inputs at scale 4: the table input `round(x/2)` at scale 3 spans both signs.
+    const X: [i128; 5] = [-40, -1, 0, 3, 100];
+
+    fn op(kind: FnKind) -> TableFn {
+        TableFn {
+            kind,
+            mul: 1,
+            requant: Requant {
+                shift: 1,
+                bits: 6,
+                relu: false,
+            },
+            in_scale: 3,
+            out_scale: 7,
+        }
+    }
+
+    fn model(kind: FnKind) -> Model {
+        Model {
+            version: MODEL_VERSION,
+            source_sha256: String::new(),
+            inputs: vec![InputSpec {
+                name: "x".into(),
+                shape: vec![X.len()],
+                scale: 4,
+                domain: Domain::symmetric(8),
+            }],
+            nodes: vec![Node {
+                name: "f".into(),
+                op_type: format!("{kind:?}"),
+                op: Op::TableFn(op(kind)),
+                inputs: vec![0],
+                shape: vec![X.len()],
+                scale: 7,
+            }],
+            outputs: vec![1],
+            public_input: false,
+            fixed_inputs: vec![],
+        }
+    }
+
+    #[test]
+    fn every_function_is_its_rounded_real_function_and_verifies() {
+        for &kind in KINDS {
+            let out = op(kind).reference("f", &[&X]).unwrap();
+            for (&x, &y) in X.iter().zip(&out) {
+                let key = (x + 1) >> 1;
+                let want = quantize(kind.eval(dequantize(key, 3)), 7).unwrap_or(0);
+                assert_eq!(y, want, "{kind:?}({x})");
+            }
+            model_failures(&model(kind), None, X.to_vec(), |_, _| {})
+                .unwrap_or_else(|f| panic!("{kind:?}: {f:?}"));
+        }
+    }
+
+    /// A changed public output: the row binding it to the instance (a dot row whose gate
+    /// says `acc = instance`) fails, and nothing else.
+    #[test]
+    fn a_changed_output_fails_only_its_instance_binding() {
+        for &kind in KINDS {
+            let f = model_failures(&model(kind), None, X.to_vec(), |_, inst| {
+                inst[3] += to_field(1);
+            })
+            .unwrap_err();
+            assert!(f.iter().all(|f| f.ends_with("('dot')")), "{kind:?}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn an_input_outside_the_table_is_refused_by_the_reference() {
+        // round(130/2) = 65 lies outside the table's [-64, 64).
+        let err = op(FnKind::Tanh).reference("f", &[&[130]]).unwrap_err();
+        assert!(err.to_string().contains("'f'"), "{err}");
+    }
+
+    struct Attrs(&'static [(&'static str, f32)], &'static str);
+
+    impl Attributes for Attrs {
+        fn float(&self, name: &str, default: f32) -> f32 {
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(default, |a| a.1)
+        }
+
+        fn string(&self, _: &str) -> String {
+            self.1.into()
+        }
+    }
+
+    #[test]
+    fn onnx_op_types_map_to_their_functions_with_attributes() {
+        let none = Attrs(&[], "");
+        assert_eq!(FnKind::from_onnx("Softsign", &none), Some(FnKind::Softsign));
+        let elu = Attrs(&[("alpha", 0.25)], "");
+        assert_eq!(FnKind::from_onnx("Elu", &elu), Some(FnKind::Elu(250)));
+        assert_eq!(FnKind::from_onnx("Gelu", &Attrs(&[], "tanh")), None);
+        assert_eq!(FnKind::from_onnx("Conv", &none), None);
+    }
+
+    #[test]
+    fn softsign_follows_its_definition() {
+        assert_eq!(FnKind::Softsign.eval(3.0), 0.75);
+        assert_eq!(FnKind::Softsign.eval(-1.0), -0.5);
+    }
+}

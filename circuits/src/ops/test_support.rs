@@ -217,21 +217,34 @@ pub fn run_model_at(
     x: Vec<i128>,
     tweak: impl FnOnce(&mut crate::execute::Trace, &mut Vec<Fr>),
 ) -> Result<(), String> {
+    model_failures(model, lanes, x, tweak).map_err(|f| format!("{f:?}"))
+}
+
+/// Runs a one-input model like [`run_model_at`]; on failure, the names of the failed
+/// constraints (see [`failure_names`]), so a malicious test can say which one caught it.
+pub fn model_failures(
+    model: &crate::Model,
+    lanes: Option<usize>,
+    x: Vec<i128>,
+    tweak: impl FnOnce(&mut crate::execute::Trace, &mut Vec<Fr>),
+) -> Result<(), Vec<String>> {
     use std::sync::Arc;
-    model.validate().map_err(|e| e.to_string())?;
+    let setup = |e: String| vec![format!("setup: {e}")];
+    model.validate().map_err(setup)?;
     let cost = crate::planner::CostModel::default();
-    let plan = crate::planner::plan_with(model, &cost, lanes).map_err(|e| e.to_string())?;
-    let mut trace = crate::execute::execute(model, vec![x]).map_err(|e| e.to_string())?;
+    let plan = crate::planner::plan_with(model, &cost, lanes).map_err(|e| setup(e.to_string()))?;
+    let mut trace = crate::execute::execute(model, vec![x]).map_err(|e| setup(e.to_string()))?;
     let mut inst = trace.instances(model);
     tweak(&mut trace, &mut inst);
     let circuit =
         crate::ModelCircuit::new(Arc::new(model.clone()), plan.clone()).with_trace(Arc::new(trace));
-    let prover = MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| format!("{e:?}"))?;
+    let prover =
+        MockProver::run(plan.k, &circuit, vec![inst]).map_err(|e| setup(format!("{e:?}")))?;
     // MockProver panics while *describing* a failed constraint on row 0 whose gate reads the
     // row before (a blinding row it cannot print); that is a failure like any other.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prover.verify()))
-        .map_err(|_| "a constraint failed on row 0".to_string())?
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|_| vec!["a constraint failed on row 0".to_string()])?
+        .map_err(|f| failure_names(&f))
 }
 
 /// Makes real KZG keys (k = 6) from `keys_from` (an honest circuit), creates a real SHPLONK
