@@ -34,3 +34,24 @@ fn conformance_cases_pass_or_are_refused_clearly() {
     assert!(failed.is_empty(), "wrong outputs or panics: {failed:#?}");
     assert!(report.pass >= 115, "only {} cases pass", report.pass);
 }
+
+/// The table functions added after the backend suite, on their ONNX node-suite cases and on
+/// zkonnx's own cases (`fixtures/cases`, made by `scripts/make_cases.py`): each must be
+/// proven, verified and within the harness's tolerance of the expected output.
+#[test]
+fn added_table_functions_pass_their_cases() {
+    let node_suite = common::root().join("../shared/conformance/onnx-node");
+    let cases = [
+        node_suite.join("test_hardswish"),
+        common::fixture("cases/hardswish"),
+    ];
+    let work = common::temp_dir("added-table-fns");
+    for case in cases {
+        let (outcome, _) = zkonnx::conformance::run_case(&case, &work, 14);
+        assert!(
+            matches!(outcome, Outcome::Pass),
+            "{}: {outcome:?}",
+            case.display()
+        );
+    }
+}

@@ -107,6 +107,7 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("HardSigmoid", table::table_fn),
     ("Sign", table::table_fn),
     ("Shrink", table::table_fn),
+    ("HardSwish", table::table_fn),
     ("Pow", table::pow),
     ("InstanceNormalization", norm::instance_norm),
     ("Softmax", softmax::softmax),

@@ -1,5 +1,5 @@
 //! Nonlinear elementwise functions by table lookup: Sigmoid, Tanh, Exp, Softplus, Elu, Selu,
-//! Erf, Gelu, Softsign, Sqrt, HardSigmoid, Sign, Shrink, Pow by a constant, 1/√x.
+//! Erf, Gelu, Softsign, Sqrt, HardSigmoid, HardSwish, Sign, Shrink, Pow by a constant, 1/√x.
 //!
 //! Layout per value: a requant row that brings `x` to the table's input scale and proves it
 //! inside the table's domain `[-2^bits, 2^bits)`, then a function-table row whose input is
@@ -55,6 +55,8 @@ pub enum FnKind {
     Pow(i64),
     /// 1/√x (inputs must be > 0)
     Rsqrt,
+    /// x·max(0, min(1, x/6 + 1/2))
+    HardSwish,
 }
 
 /// erf: its Maclaurin series for |x| < 3, Abramowitz–Stegun 7.1.26 beyond (error < 2e-7).
@@ -107,6 +109,7 @@ impl FnKind {
             "HardSigmoid" => FnKind::HardSigmoid(f("alpha", 0.2), f("beta", 0.5)),
             "Sign" => FnKind::Sign,
             "Shrink" => FnKind::Shrink(f("lambd", 0.5), f("bias", 0.0)),
+            "HardSwish" => FnKind::HardSwish,
             _ => return None,
         })
     }
@@ -168,6 +171,7 @@ impl FnKind {
             }
             FnKind::Rsqrt if x <= 0.0 => 0.0,
             FnKind::Rsqrt => 1.0 / x.sqrt(),
+            FnKind::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
         }
     }
 }
@@ -295,6 +299,7 @@ mod tests {
         FnKind::Shrink(500, 0),
         FnKind::Pow(1500),
         FnKind::Rsqrt,
+        FnKind::HardSwish,
     ];
 
     /// Inputs at scale 4: the table input `round(x/2)` at scale 3 spans both signs.
@@ -395,6 +400,16 @@ mod tests {
         assert_eq!(FnKind::from_onnx("Elu", &elu), Some(FnKind::Elu(250)));
         assert_eq!(FnKind::from_onnx("Gelu", &Attrs(&[], "tanh")), None);
         assert_eq!(FnKind::from_onnx("Conv", &none), None);
+    }
+
+    #[test]
+    fn hardswish_follows_its_definition() {
+        let f = FnKind::HardSwish;
+        assert_eq!(
+            (f.eval(-3.0), f.eval(3.0), f.eval(1.5), f.eval(9.0)),
+            (0.0, 3.0, 1.125, 9.0)
+        );
+        assert_eq!(FnKind::from_onnx("HardSwish", &Attrs(&[], "")), Some(f));
     }
 
     #[test]
