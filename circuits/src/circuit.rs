@@ -21,7 +21,7 @@ use crate::chips::range_table::RangeTableConfig;
 use crate::chips::requant_row::RequantConfig;
 use crate::execute::Trace;
 use crate::ir::Model;
-use crate::ops::LayoutCtx;
+use crate::ops::{LayoutCtx, NodeIo};
 use crate::planner::{advice_columns, LayoutPlan};
 use crate::rows::RowCounter;
 use crate::Fr;
@@ -140,10 +140,12 @@ impl ModelCircuit {
                     .map(|&i| t.tensors[i].as_slice())
                     .collect()
             });
-            let out = node
-                .op
-                .operator()
-                .layout(&mut ctx, &node.name, &ins, vals.as_deref())?;
+            let io = NodeIo {
+                node: &node.name,
+                cells: &ins,
+                values: vals.as_deref(),
+            };
+            let out = node.op.operator().layout(&mut ctx, &io)?;
             cells.push(out);
         }
         if ctx.rows.used() > self.plan.rows {

@@ -122,3 +122,89 @@ impl DotConfig {
         Ok((cells, acc))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chips::requant_row::RequantRow;
+    use crate::ops::test_support::{failure_names, ChipCircuit, OwnedDotRow};
+    use crate::requant::Requant;
+
+    const WEIGHTS: [i64; 6] = [3, -2, 5, 7, -1, 4];
+    const RQ: Requant = Requant {
+        shift: 3,
+        bits: 8,
+        relu: false,
+    };
+
+    /// The honest rows of `Σ x·w - 9` over 4 lanes (two dot rows, the second continuing the
+    /// first), then the requant row reading the sum.
+    fn honest(x: &[i128]) -> ChipCircuit {
+        let mut dots = Vec::new();
+        let mut acc = 0;
+        for (c, (xs, ws)) in x.chunks(4).zip(WEIGHTS.chunks(4)).enumerate() {
+            acc += xs.iter().zip(ws).map(|(a, b)| a * *b as i128).sum::<i128>();
+            dots.push(OwnedDotRow {
+                lanes: xs.iter().map(|v| Some(*v)).collect(),
+                weights: ws.to_vec(),
+                cont: c > 0,
+                acc: Some(acc),
+            });
+        }
+        let rq = RequantRow::honest(RQ, (1, 0, -9), Some(acc), None, "n").unwrap();
+        ChipCircuit::new(dots, vec![rq])
+    }
+
+    fn failures(c: &ChipCircuit) -> Vec<String> {
+        c.verify()
+            .err()
+            .map_or_else(Vec::new, |f| failure_names(&f))
+    }
+
+    #[test]
+    fn honest_rows_verify() {
+        for x in [[1, 2, 3, 4, 5, 6], [-20, 19, 0, -1, 7, -13]] {
+            let c = honest(&x);
+            assert_eq!(failures(&c), Vec::<String>::new());
+            let exact: i128 = x.iter().zip(WEIGHTS).map(|(a, w)| a * w as i128).sum();
+            assert_eq!(c.dots[1].acc, Some(exact));
+        }
+    }
+
+    #[test]
+    fn a_wrong_final_sum_fails_the_dot_gate() {
+        // The requant row is honest for the wrong sum, so only the gate that forms it fails.
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        c.dots[1].acc = c.dots[1].acc.map(|a| a + 1);
+        c.requants[0] = RequantRow::honest(RQ, (1, 0, -9), c.dots[1].acc, None, "n").unwrap();
+        let f = failures(&c);
+        assert!(
+            !f.is_empty() && f.iter().all(|f| f.ends_with("('dot')")),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_running_sum_fails_the_dot_gate_on_both_rows() {
+        // The first row's sum is off: its own gate fails, and so does the second row's, which
+        // continues from it.
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        c.dots[0].acc = c.dots[0].acc.map(|a| a - 5);
+        let f = failures(&c);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
+    }
+
+    #[test]
+    fn a_sum_not_carried_into_the_requant_row_fails_the_copy() {
+        // The requant row starts from another value than the dot rows' sum: every row is
+        // honest on its own, only the copy between them is broken.
+        let mut c = honest(&[1, 2, 3, 4, 5, 6]);
+        let acc = c.dots[1].acc.map(|a| a + 8);
+        c.requants[0] = RequantRow::honest(RQ, (1, 0, -9), acc, None, "n").unwrap();
+        let f = failures(&c);
+        assert!(
+            !f.is_empty() && f.iter().all(|f| f == "permutation"),
+            "{f:?}"
+        );
+    }
+}

@@ -379,3 +379,6 @@ impl RequantConfig {
         Ok(RequantCells { x, x2, y, out })
     }
 }
+
+#[cfg(test)]
+mod tests;

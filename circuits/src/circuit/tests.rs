@@ -209,47 +209,6 @@ fn sparse_dot_and_gather_verify_and_bind_outputs() {
 }
 
 #[test]
-fn table_function_model_verifies_and_binds_outputs() {
-    use crate::ops::{FnKind, TableFn};
-    let t = TableFn {
-        kind: FnKind::Tanh,
-        mul: 1,
-        requant: Requant {
-            shift: 1,
-            bits: 6,
-            relu: false,
-        },
-        in_scale: 3,
-        out_scale: 7,
-    };
-    let m = Model {
-        version: MODEL_VERSION,
-        source_sha256: String::new(),
-        inputs: vec![InputSpec {
-            name: "x".into(),
-            shape: vec![3],
-            scale: 4,
-            domain: crate::ir::Domain::symmetric(8),
-        }],
-        nodes: vec![Node {
-            name: "tanh".into(),
-            op_type: "Tanh".into(),
-            op: Op::TableFn(t),
-            inputs: vec![0],
-            shape: vec![3],
-            scale: 7,
-        }],
-        outputs: vec![1],
-        public_input: false,
-        fixed_inputs: vec![],
-    };
-    run(&m, vec![-40, 3, 100], |_, _| {}).unwrap();
-    assert!(run(&m, vec![-40, 3, 100], |_, inst| inst[2] += Fr::from(1u64)).is_err());
-    // An input beyond the table's domain cannot even be executed.
-    assert!(execute(&m, vec![vec![0, 0, 200]]).is_err());
-}
-
-#[test]
 fn product_of_activations_verifies_and_binds_outputs() {
     let mul = Elementwise {
         mul: vec![0, 0],
@@ -262,27 +221,17 @@ fn product_of_activations_verifies_and_binds_outputs() {
         },
         product: 1,
     };
-    let m = Model {
-        version: MODEL_VERSION,
-        source_sha256: String::new(),
-        inputs: vec![InputSpec {
-            name: "x".into(),
-            shape: vec![3],
-            scale: 1,
-            domain: crate::ir::Domain::symmetric(8),
-        }],
-        nodes: vec![Node {
-            name: "mul".into(),
-            op_type: "Mul".into(),
-            op: Op::Elementwise(mul),
-            inputs: vec![0, 0],
-            shape: vec![3],
-            scale: 2,
-        }],
-        outputs: vec![1],
-        public_input: false,
-        fixed_inputs: vec![],
-    };
+    let m = crate::ops::test_support::OneNode {
+        name: "mul",
+        op: Op::Elementwise(mul),
+        reads: vec![0, 0],
+        shape: vec![3],
+        scale: 1,
+        bits: 8,
+        out: vec![3],
+        out_scale: 2,
+    }
+    .model();
     run(&m, vec![9, -4, 30], |_, _| {}).unwrap();
     let out = &execute(&m, vec![vec![9, -4, 30]]).unwrap().tensors[1];
     assert_eq!(out[0], (9 * 30 + 2) >> 2);

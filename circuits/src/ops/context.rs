@@ -37,6 +37,28 @@ pub struct LayoutCtx<'a, 'r> {
     pub freivalds_jobs: Vec<FreivaldsJob>,
 }
 
+/// What one node is laid out over: its name (for errors), its input cells, and their
+/// values when proving (`None` during key generation).
+#[derive(Clone, Copy)]
+pub struct NodeIo<'a> {
+    /// The node's name.
+    pub node: &'a str,
+    /// The cells of each input tensor.
+    pub cells: &'a [&'a [Cell]],
+    /// The values of each input tensor, when known.
+    pub values: Option<&'a [&'a [i128]]>,
+}
+
+/// A [`NodeIo`] taken apart: the name, the cells, the values.
+pub type IoParts<'a> = (&'a str, &'a [&'a [Cell]], Option<&'a [&'a [i128]]>);
+
+impl<'a> NodeIo<'a> {
+    /// The name, the cells and the values.
+    pub fn parts(&self) -> IoParts<'a> {
+        (self.node, self.cells, self.values)
+    }
+}
+
 impl LayoutCtx<'_, '_> {
     /// Takes the next dot row.
     pub fn dot_row(&mut self) -> Result<usize, Error> {
@@ -123,27 +145,42 @@ pub(crate) fn dot_then_requant(
     Ok(rq.out)
 }
 
+/// How an op reads a lookup table: the block's id, the requantization that brings a value
+/// to the table's input, and the honest table value of a key.
+pub(crate) struct TableRead<'a> {
+    /// Block id in the function-table chip.
+    pub tag: u32,
+    /// Brings `mul·x + add` to the table's input and bounds it to the table's domain.
+    pub requant: Requant,
+    /// The table's value at a key.
+    pub lookup: &'a dyn Fn(i128) -> i128,
+}
+
 /// Lays out a requant row of `mul·x + add` (its input copy-constrained to `cell`) and a
-/// function-table row of block `tag` that looks up its output; `lookup` gives the honest
-/// table value of a key. Returns the table output cell. Shared by the ops that read tables.
+/// function-table row that looks up its output in `read`'s block. Returns the table output
+/// cell. Shared by the ops that read tables.
 pub(crate) fn requant_then_lookup(
     ctx: &mut LayoutCtx<'_, '_>,
     node: &str,
-    tag: u32,
-    requant: Requant,
+    read: &TableRead<'_>,
     (mul, add): (i128, i128),
     (cell, x): (Cell, Option<i128>),
-    lookup: impl Fn(i128) -> i128,
 ) -> Result<Cell, Error> {
     use crate::chips::requant_row::RequantRow;
     let table = ctx.fn_table.ok_or(Error::Synthesis)?;
-    let row = synth(RequantRow::honest(requant, (mul, 0, add), x, None, node))?;
-    let at = ctx.requant_row(&requant)?;
+    let row = synth(RequantRow::honest(
+        read.requant,
+        (mul, 0, add),
+        x,
+        None,
+        node,
+    ))?;
+    let at = ctx.requant_row(&read.requant)?;
     let rq = ctx.requant.assign(ctx.region, at, &row)?;
     ctx.region.constrain_equal(rq.x, cell);
     let key = row.w.map(|w| w.out);
     let at = ctx.dot_row()?;
-    let (kc, vc) = table.assign(ctx.region, at, tag, key, key.map(lookup))?;
+    let (kc, vc) = table.assign(ctx.region, at, read.tag, key, key.map(read.lookup))?;
     ctx.region.constrain_equal(kc, rq.out);
     Ok(vc)
 }

@@ -8,7 +8,7 @@
 //! Soundness: see the requant chip; the inputs are copies of range-checked cells, the
 //! multipliers and constant are fixed columns.
 
-use super::{synth, LayoutCtx, Operator};
+use super::{synth, LayoutCtx, NodeIo, Operator};
 use crate::chips::requant_row::RequantRow;
 use crate::error::EvalError;
 use crate::requant::Requant;
@@ -117,13 +117,8 @@ impl Operator for Elementwise {
     }
 
     /// Lays out one requant row per output value.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let (node, inputs, values) = io.parts();
         let n = self.out_len(inputs[0].len());
         let mut out = Vec::with_capacity(n);
         for j in 0..n {
@@ -157,237 +152,65 @@ impl Operator for Elementwise {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::test_support::ChipCircuit;
-    use crate::requant::RequantWitness;
+    use crate::ops::test_support::{model_failures, OneNode};
+    use crate::ops::Op;
     use proptest::prelude::*;
 
-    const RQ: Requant = Requant {
-        shift: 5,
-        bits: 6,
-        relu: true,
-    };
-
-    fn row(pre: i128) -> RequantRow {
-        RequantRow::honest(RQ, (1, 0, 0), Some(pre), None, "n").unwrap()
+    /// `relu(2·a + 3·b[j] - 5)` over a 4-vector `a` and a broadcast scalar `b`, shifted by 2.
+    fn add() -> Elementwise {
+        Elementwise {
+            mul: vec![2, 3],
+            constant: vec![-5; 4],
+            index: vec![vec![], vec![0; 4]],
+            requant: Requant {
+                shift: 2,
+                bits: 8,
+                relu: true,
+            },
+            product: 0,
+        }
     }
 
-    /// The wide shape (`y`, `s` beside `x`) and the tall one (`y`, `s` on the next row) hold
-    /// the same constraints; every row test runs in both.
-    fn verifies_in_both_shapes(c: ChipCircuit) -> bool {
-        c.verify().is_ok() && c.tall().verify().is_ok()
-    }
-
-    fn rejected_in_both_shapes(c: ChipCircuit) -> bool {
-        c.verify().is_err() && c.tall().verify().is_err()
-    }
-
-    fn with_witness(pre: i128, w: RequantWitness) -> ChipCircuit {
-        let r = RequantRow {
-            mul_a: 1,
-            mul_b: 0,
-            add: 0,
-            mul_ab: 0,
-            rq: RQ,
-            x: Some(pre),
-            x2: Some(0),
-            w: Some(w),
+    /// The model's one input `x` (5 values) is both operands: `a = x[0..4]` by the first
+    /// index map, `b = x[4]` broadcast by the second.
+    fn model() -> crate::Model {
+        let op = Elementwise {
+            index: vec![vec![0, 1, 2, 3], vec![4; 4]],
+            ..add()
         };
-        ChipCircuit::new(vec![], vec![r])
+        OneNode {
+            name: "add",
+            op: Op::Elementwise(op),
+            reads: vec![0, 0],
+            shape: vec![5],
+            scale: 0,
+            bits: 6,
+            out: vec![4],
+            out_scale: 0,
+        }
+        .model()
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(16))]
+        #![proptest_config(ProptestConfig::with_cases(8))]
         #[test]
-        fn honest_rows_verify(pre in -(1i128 << 9)..(1i128 << 9), relu: bool, mb in -3i128..3, x2 in -50i128..50) {
-            let rq = Requant { relu, ..RQ };
-            let r = RequantRow::honest(rq, (2, mb, 7), Some(pre), Some(x2), "n").unwrap();
-            let add = Elementwise { mul: vec![2, mb as i64], constant: vec![7], index: vec![vec![], vec![]], requant: rq, product: 0 };
-            prop_assert_eq!(r.w.unwrap().out, add.reference("n", &[&[pre], &[x2]]).unwrap()[0]);
-            prop_assert!(verifies_in_both_shapes(ChipCircuit::new(vec![], vec![r])));
-        }
-    }
-
-    /// Fits one limb each at the test limb width (4): a compact row in a compact circuit.
-    const SMALL: Requant = Requant {
-        shift: 3,
-        bits: 4,
-        relu: false,
-    };
-
-    fn compact_circuit(pre: i128, rq: Requant, w: Option<RequantWitness>) -> ChipCircuit {
-        let honest_pre = pre.clamp(-128, 120);
-        let mut r = RequantRow::honest(rq, (1, 0, 0), Some(honest_pre), None, "n").unwrap();
-        if w.is_some() {
-            r.x = Some(pre);
-            r.w = w;
-        }
-        // A wide row (shift 5, bits 6) after it: both forms share the range column.
-        ChipCircuit::new(vec![], vec![r, row(300)]).compact()
-    }
-
-    #[test]
-    fn compact_rows_verify_beside_wide_rows() {
-        for pre in [-128, -77, -1, 0, 5, 77, 120] {
-            for relu in [false, true] {
-                let rq = Requant { relu, ..SMALL };
-                let c = compact_circuit(pre, rq, None);
-                assert!(verifies_in_both_shapes(c), "pre {pre}, relu {relu}");
+        fn the_circuit_proves_the_reference(x in proptest::collection::vec(-60i128..60, 5)) {
+            let out = model().nodes[0].op.operator().reference("add", &[&x, &x]).unwrap();
+            for (j, &y) in out.iter().enumerate() {
+                prop_assert_eq!(y, ((2 * x[j] + 3 * x[4] - 5 + 2) >> 2).max(0));
             }
+            let proven = model_failures(&model(), None, x, |_, _| ());
+            prop_assert!(proven.is_ok(), "{:?}", proven);
         }
     }
 
     #[test]
-    fn compact_rows_reject_a_wrong_remainder_range_or_sign() {
-        let honest = RequantRow::honest(SMALL, (1, 0, 0), Some(45), None, "n")
-            .unwrap()
-            .w
-            .unwrap();
-        // Quotient one too small, remainder 2^shift too large.
-        let w = RequantWitness {
-            y: honest.y - 1,
-            rem: honest.rem + 8,
-            out: honest.out - 1,
-            ..honest
-        };
-        assert!(rejected_in_both_shapes(compact_circuit(45, SMALL, Some(w))));
-        // y = 20 is outside [-16, 16): claimed anyway.
-        let w = RequantWitness {
-            y: 20,
-            rem: 0,
-            sign: true,
-            out: 20,
-        };
-        assert!(rejected_in_both_shapes(compact_circuit(
-            160,
-            SMALL,
-            Some(w)
-        )));
-        // A negative y claimed non-negative.
-        let neg = RequantRow::honest(SMALL, (1, 0, 0), Some(-45), None, "n")
-            .unwrap()
-            .w
-            .unwrap();
-        let w = RequantWitness { sign: true, ..neg };
-        assert!(rejected_in_both_shapes(compact_circuit(
-            -45,
-            SMALL,
-            Some(w)
-        )));
-    }
-
-    #[test]
-    fn rejects_wrong_remainder() {
-        let honest = row(100).w.unwrap();
-        // Quotient one too small, remainder one step too large: "rescale" still holds.
-        let w = RequantWitness {
-            y: honest.y - 1,
-            rem: honest.rem + 32,
-            out: honest.out - 1,
-            ..honest
-        };
-        assert!(rejected_in_both_shapes(with_witness(100, w)));
-        let w = RequantWitness {
-            y: honest.y + 1,
-            rem: honest.rem - 32,
-            out: honest.out + 1,
-            ..honest
-        };
-        assert!(rejected_in_both_shapes(with_witness(100, w)));
-    }
-
-    #[test]
-    fn rejects_out_of_range_value() {
-        // The row aligns to two 4-bit limbs, so the circuit bounds y to [-256, 256) (the
-        // calibrated [-64, 64) is the reference execution's check). pre = 300·32 puts
-        // y = 300 outside: claim it anyway with s = 1, and with s = 0.
-        for sign in [true, false] {
-            let w = RequantWitness {
-                y: 300,
-                rem: 16,
-                sign,
-                out: 300,
-            };
-            assert!(rejected_in_both_shapes(with_witness(300 * 32, w)));
-        }
-        let w = RequantWitness {
-            y: -300,
-            rem: 16,
-            sign: false,
-            out: 0,
-        };
-        assert!(rejected_in_both_shapes(with_witness(-300 * 32, w)));
-    }
-
-    #[test]
-    fn rejects_wrong_relu_sign() {
-        let honest = row(-200).w.unwrap();
-        assert!(!honest.sign && honest.out == 0);
-        // Claim y ≥ 0 so that ReLU passes the negative value through.
-        let w = RequantWitness {
-            sign: true,
-            out: honest.y,
-            ..honest
-        };
-        assert!(rejected_in_both_shapes(with_witness(-200, w)));
-        // Claim a positive y is negative so that ReLU zeroes it.
-        let pos = row(300).w.unwrap();
-        let w = RequantWitness {
-            sign: false,
-            out: 0,
-            ..pos
-        };
-        assert!(rejected_in_both_shapes(with_witness(300, w)));
-    }
-
-    #[test]
-    fn rejects_wrong_output() {
-        let honest = row(300).w.unwrap();
-        let w = RequantWitness {
-            out: honest.out + 1,
-            ..honest
-        };
-        assert!(rejected_in_both_shapes(with_witness(300, w)));
-    }
-
-    #[test]
-    fn product_rows_verify_and_reject_a_wrong_product() {
-        let rq = Requant {
-            shift: 3,
-            bits: 8,
-            relu: false,
-        };
-        let r = RequantRow::honest_product(rq, (0, 0, 1, 0), Some(13), Some(-7), "n").unwrap();
-        assert_eq!(r.w.unwrap().y, (13 * -7 + 4) >> 3);
-        assert!(ChipCircuit::new(vec![], vec![r.clone()]).verify().is_ok());
-        let mut wrong = r;
-        wrong.x2 = Some(-6);
-        assert!(ChipCircuit::new(vec![], vec![wrong]).verify().is_err());
-    }
-
-    #[test]
-    fn a_real_proof_of_a_wrong_product_is_rejected() {
-        // MockProver's verdict, repeated with real KZG keys, a real SHPLONK proof and the
-        // verifier: the product row claims 13·-7 while its second factor is -6.
-        use crate::ops::test_support::real_proof_accepts;
-        let rq = Requant {
-            shift: 3,
-            bits: 8,
-            relu: false,
-        };
-        let honest = RequantRow::honest_product(rq, (0, 0, 1, 0), Some(13), Some(-7), "n").unwrap();
-        let mut wrong = honest.clone();
-        wrong.x2 = Some(-6);
-        let keys = ChipCircuit::new(vec![], vec![honest]);
-        assert!(real_proof_accepts(&keys, &keys));
-        assert!(!real_proof_accepts(
-            &keys,
-            &ChipCircuit::new(vec![], vec![wrong])
-        ));
-    }
-
-    #[test]
-    fn honest_row_passes() {
-        let r = ChipCircuit::new(vec![], vec![row(300), row(-300)]).verify();
-        assert!(r.is_ok(), "{r:?}");
+    fn a_changed_output_fails_its_instance_binding() {
+        let x = vec![7, -3, 20, 0, 4];
+        let f = model_failures(&model(), None, x, |_, inst| {
+            inst[2] += crate::fixed_point::to_field(1);
+        })
+        .unwrap_err();
+        assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
     }
 }

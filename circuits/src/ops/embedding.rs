@@ -11,7 +11,7 @@
 //! the table's own `(position, value)` pairs, so an index outside `[0, V)` has no row to
 //! match and a wrong value for a right index cannot be proven.
 
-use super::{requant_then_lookup, LayoutCtx, Operator, TableKey};
+use super::{requant_then_lookup, LayoutCtx, NodeIo, Operator, TableKey, TableRead};
 use crate::error::EvalError;
 use crate::requant::Requant;
 use crate::rows::RowCounter;
@@ -116,14 +116,8 @@ impl Operator for Embedding {
     }
 
     /// Lays out every output value; returns the output cells.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
-        let tag = ctx.tag(&self.key())?;
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let (node, inputs, values) = io.parts();
         let mut out = Vec::with_capacity(inputs[0].len() * self.dim);
         // Outside the table there is no honest value: 0 leaves the lookup unmatched.
         let value = |k: i128| {
@@ -132,19 +126,17 @@ impl Operator for Embedding {
                 .and_then(|k| self.table.get(k))
                 .map_or(0, |&v| v as i128)
         };
+        let read = TableRead {
+            tag: ctx.tag(&self.key())?,
+            requant: self.requant,
+            lookup: &value,
+        };
         for (i, cell) in inputs[0].iter().enumerate() {
             let x = values.map(|v| v[0][i]);
             for j in 0..self.dim {
                 let coefficients = (self.dim as i128, self.add(j));
-                out.push(requant_then_lookup(
-                    ctx,
-                    node,
-                    tag,
-                    self.requant,
-                    coefficients,
-                    (*cell, x),
-                    value,
-                )?);
+                let y = requant_then_lookup(ctx, node, &read, coefficients, (*cell, x))?;
+                out.push(y);
             }
         }
         Ok(out)
@@ -159,8 +151,8 @@ impl Operator for Embedding {
 mod tests {
     use super::*;
     use crate::execute::execute;
-    use crate::ir::{InputSpec, Model, Node, MODEL_VERSION};
-    use crate::ops::test_support::run_model;
+    use crate::ir::Model;
+    use crate::ops::test_support::{run_model, OneNode};
     use crate::ops::Op;
     use crate::Fr;
 
@@ -175,27 +167,17 @@ mod tests {
                 relu: false,
             },
         };
-        Model {
-            version: MODEL_VERSION,
-            source_sha256: String::new(),
-            inputs: vec![InputSpec {
-                name: "idx".into(),
-                shape: vec![3],
-                scale: 2,
-                domain: crate::ir::Domain::symmetric(5),
-            }],
-            nodes: vec![Node {
-                name: "embed".into(),
-                op_type: "Gather".into(),
-                op: Op::Embedding(op),
-                inputs: vec![0],
-                shape: vec![3, 3],
-                scale: 6,
-            }],
-            outputs: vec![1],
-            public_input: false,
-            fixed_inputs: vec![],
+        OneNode {
+            name: "embed",
+            op: Op::Embedding(op),
+            reads: vec![0],
+            shape: vec![3],
+            scale: 2,
+            bits: 5,
+            out: vec![3, 3],
+            out_scale: 6,
         }
+        .model()
     }
 
     /// Indices 2, 0, 3 at scale 2.

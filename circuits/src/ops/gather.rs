@@ -4,10 +4,8 @@
 //! Layout: none. The output tensor reuses the input cells, so no new cell exists and nothing
 //! needs a constraint; the index map is part of the compiled model, fixed at compile time.
 
-use super::{LayoutCtx, Operator};
+use super::{LayoutCtx, NodeIo, Operator};
 use crate::error::EvalError;
-use crate::requant::Requant;
-use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -21,10 +19,6 @@ pub struct Gather {
 }
 
 impl Operator for Gather {
-    fn requant(&self) -> Option<Requant> {
-        None
-    }
-
     /// Every source names an existing input value and the output has one value per source.
     fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         let lens: Vec<usize> = inputs.iter().map(|s| s.iter().product()).collect();
@@ -33,13 +27,8 @@ impl Operator for Gather {
                 .sources
                 .iter()
                 .all(|&(k, i)| lens.get(k as usize).is_some_and(|&n| (i as usize) < n));
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "gather does not fit inputs {inputs:?} / output {out:?}"
-            ))
-        }
+        ok.then_some(())
+            .ok_or_else(|| format!("gather does not fit inputs {inputs:?} / output {out:?}"))
     }
 
     /// The selected values.
@@ -51,17 +40,9 @@ impl Operator for Gather {
             .collect())
     }
 
-    /// No rows.
-    fn count_rows(&self, _lanes: usize, _input_len: usize, _rows: &mut RowCounter) {}
-
     /// The selected cells.
-    fn layout(
-        &self,
-        _ctx: &mut LayoutCtx<'_, '_>,
-        _node: &str,
-        inputs: &[&[Cell]],
-        _values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
+    fn layout(&self, _ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let inputs = io.cells;
         Ok(self
             .sources
             .iter()

@@ -9,7 +9,7 @@
 //! Soundness: see the Freivalds chip; `C`'s entries are bounded by their requant rows, and
 //! every copy is constrained to the cell it reads.
 
-use super::{synth, LayoutCtx, Operator};
+use super::{synth, LayoutCtx, NodeIo, Operator};
 use crate::chips::freivalds::{ChainRow, FreivaldsJob, Step};
 use crate::chips::requant_row::RequantRow;
 use crate::error::EvalError;
@@ -102,13 +102,8 @@ impl Operator for MatMul {
     }
 
     /// Lays out the requant rows and the first-phase Freivalds rows; queues the job.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let (node, inputs, values) = io.parts();
         let chip = ctx.freivalds.ok_or(Error::Synthesis)?;
         let c = values.map(|v| self.product(v[0], v[1]));
         let (mut c_cells, mut out) = (Vec::new(), Vec::new());
@@ -162,8 +157,8 @@ impl Operator for MatMul {
 mod tests {
     use super::*;
     use crate::execute::execute;
-    use crate::ir::{InputSpec, Model, Node, MODEL_VERSION};
-    use crate::ops::test_support::run_model;
+    use crate::ir::Model;
+    use crate::ops::test_support::{run_model, OneNode};
     use crate::ops::Op;
     use crate::Fr;
 
@@ -181,27 +176,17 @@ mod tests {
                 relu: false,
             },
         };
-        Model {
-            version: MODEL_VERSION,
-            source_sha256: String::new(),
-            inputs: vec![InputSpec {
-                name: "x".into(),
-                shape: vec![2, 3],
-                scale: 2,
-                domain: crate::ir::Domain::symmetric(6),
-            }],
-            nodes: vec![Node {
-                name: "gram".into(),
-                op_type: "MatMul".into(),
-                op: Op::MatMul(op),
-                inputs: vec![0, 0],
-                shape: vec![2, 2],
-                scale: 2,
-            }],
-            outputs: vec![1],
-            public_input: false,
-            fixed_inputs: vec![],
+        OneNode {
+            name: "gram",
+            op: Op::MatMul(op),
+            reads: vec![0, 0],
+            shape: vec![2, 3],
+            scale: 2,
+            bits: 6,
+            out: vec![2, 2],
+            out_scale: 2,
         }
+        .model()
     }
 
     fn x() -> Vec<i128> {

@@ -24,8 +24,8 @@ use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
 
-pub use context::LayoutCtx;
-pub(crate) use context::{dot_then_requant, requant_then_lookup, synth, LaneTerm};
+pub(crate) use context::{dot_then_requant, requant_then_lookup, synth, LaneTerm, TableRead};
+pub use context::{LayoutCtx, NodeIo};
 pub use elementwise::Elementwise;
 pub use embedding::Embedding;
 pub use gather::Gather;
@@ -45,25 +45,24 @@ pub trait Operator {
     fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String>;
 
     /// The op's final requantization, if it computes anything (`None` for views and copies).
-    fn requant(&self) -> Option<Requant>;
+    fn requant(&self) -> Option<Requant> {
+        None
+    }
 
     /// Integer reference semantics: the output values from the input values. `node` names
     /// the node in errors.
     fn reference(&self, node: &str, inputs: &[&[i128]]) -> Result<Vec<i128>, EvalError>;
 
     /// Counts the op's rows with `lanes`-wide dot products; `input_len` is the length of its
-    /// first input. Must take exactly the rows [`Operator::layout`] takes.
-    fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter);
+    /// first input. Must take exactly the rows [`Operator::layout`] takes (none, for views
+    /// and copies, which reuse their input cells).
+    fn count_rows(&self, lanes: usize, input_len: usize, rows: &mut RowCounter) {
+        let _ = (lanes, input_len, rows);
+    }
 
-    /// Lays the op out over its input cells; `values` are the input values when proving
-    /// (`None` during key generation). Returns the output cells.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error>;
+    /// Lays the op out over its input cells (with their values when proving). Returns the
+    /// output cells.
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error>;
 
     /// The lookup table the op reads, with its `(x, f(x))` rows.
     fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {

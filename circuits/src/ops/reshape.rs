@@ -3,10 +3,8 @@
 //! Layout: none. The output tensor is the input's cells, so no new cell exists and nothing
 //! needs a constraint.
 
-use super::{LayoutCtx, Operator};
+use super::{LayoutCtx, NodeIo, Operator};
 use crate::error::EvalError;
-use crate::requant::Requant;
-use crate::rows::RowCounter;
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
@@ -17,10 +15,6 @@ use serde::{Deserialize, Serialize};
 pub struct Reshape {}
 
 impl Operator for Reshape {
-    fn requant(&self) -> Option<Requant> {
-        None
-    }
-
     /// The input and output hold the same number of values.
     fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
         match inputs {
@@ -34,17 +28,9 @@ impl Operator for Reshape {
         Ok(inputs[0].to_vec())
     }
 
-    /// No rows.
-    fn count_rows(&self, _lanes: usize, _input_len: usize, _rows: &mut RowCounter) {}
-
     /// The input's cells.
-    fn layout(
-        &self,
-        _ctx: &mut LayoutCtx<'_, '_>,
-        _node: &str,
-        inputs: &[&[Cell]],
-        _values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
+    fn layout(&self, _ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let inputs = io.cells;
         Ok(inputs[0].to_vec())
     }
 }

@@ -8,7 +8,7 @@
 //! row copy-constrained to the final accumulator: the same chips, and the same soundness
 //! argument, as [`super::linear`].
 
-use super::{dot_then_requant, LaneTerm, LayoutCtx, Operator};
+use super::{dot_then_requant, LaneTerm, LayoutCtx, NodeIo, Operator};
 use crate::error::EvalError;
 use crate::requant::Requant;
 use crate::rows::RowCounter;
@@ -57,13 +57,8 @@ impl Operator for SparseDot {
                 .iter()
                 .flatten()
                 .all(|&(k, i, _)| lens.get(k as usize).is_some_and(|&len| (i as usize) < len));
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "dot product does not fit inputs {inputs:?} / output {out:?}"
-            ))
-        }
+        ok.then_some(())
+            .ok_or_else(|| format!("dot product does not fit inputs {inputs:?} / output {out:?}"))
     }
 
     /// Integer reference semantics.
@@ -81,13 +76,8 @@ impl Operator for SparseDot {
     }
 
     /// Lays out every output; returns the output cells.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let (node, inputs, values) = io.parts();
         let mut out = Vec::with_capacity(self.terms.len());
         for (j, terms) in self.terms.iter().enumerate() {
             let lanes: Vec<LaneTerm> = terms

@@ -9,7 +9,7 @@
 //! Soundness: the requant chip bounds and fixes the table input; the table fixes the output
 //! (see the function-table chip).
 
-use super::{requant_then_lookup, LayoutCtx, Operator, TableKey};
+use super::{requant_then_lookup, LayoutCtx, NodeIo, Operator, TableKey, TableRead};
 use crate::error::EvalError;
 use crate::fixed_point::{dequantize, quantize};
 use crate::requant::Requant;
@@ -211,6 +211,10 @@ impl TableFn {
 }
 
 impl Operator for TableFn {
+    fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {
+        Some((self.key(), self.table_rows()))
+    }
+
     fn requant(&self) -> Option<Requant> {
         Some(self.requant)
     }
@@ -243,32 +247,21 @@ impl Operator for TableFn {
     }
 
     /// Lays out every value; returns the output cells.
-    fn layout(
-        &self,
-        ctx: &mut LayoutCtx<'_, '_>,
-        node: &str,
-        inputs: &[&[Cell]],
-        values: Option<&[&[i128]]>,
-    ) -> Result<Vec<Cell>, Error> {
-        let tag = ctx.tag(&self.key())?;
-        let mut out = Vec::with_capacity(inputs[0].len());
-        for (j, cell) in inputs[0].iter().enumerate() {
-            let x = values.map(|v| v[0][j]);
-            out.push(requant_then_lookup(
-                ctx,
-                node,
-                tag,
-                self.requant,
-                (self.mul as i128, 0),
-                (*cell, x),
-                |t| self.apply(t),
-            )?);
-        }
-        Ok(out)
-    }
-
-    fn table(&self) -> Option<(TableKey, Vec<(i128, i128)>)> {
-        Some((self.key(), self.table_rows()))
+    fn layout(&self, ctx: &mut LayoutCtx<'_, '_>, io: &NodeIo<'_>) -> Result<Vec<Cell>, Error> {
+        let (node, inputs, values) = io.parts();
+        let lookup = |t| self.apply(t);
+        let read = TableRead {
+            tag: ctx.tag(&self.key())?,
+            requant: self.requant,
+            lookup: &lookup,
+        };
+        let coefficients = (self.mul as i128, 0);
+        (inputs[0].iter().enumerate())
+            .map(|(j, &cell)| {
+                let x = values.map(|v| v[0][j]);
+                requant_then_lookup(ctx, node, &read, coefficients, (cell, x))
+            })
+            .collect()
     }
 }
 
@@ -276,8 +269,8 @@ impl Operator for TableFn {
 mod tests {
     use super::*;
     use crate::fixed_point::to_field;
-    use crate::ir::{Domain, InputSpec, Model, Node, MODEL_VERSION};
-    use crate::ops::test_support::model_failures;
+    use crate::ir::Model;
+    use crate::ops::test_support::{model_failures, OneNode};
     use crate::ops::Op;
 
     /// Every table function, with parameters where it takes them.
@@ -320,27 +313,17 @@ mod tests {
     }
 
     fn model(kind: FnKind) -> Model {
-        Model {
-            version: MODEL_VERSION,
-            source_sha256: String::new(),
-            inputs: vec![InputSpec {
-                name: "x".into(),
-                shape: vec![X.len()],
-                scale: 4,
-                domain: Domain::symmetric(8),
-            }],
-            nodes: vec![Node {
-                name: "f".into(),
-                op_type: format!("{kind:?}"),
-                op: Op::TableFn(op(kind)),
-                inputs: vec![0],
-                shape: vec![X.len()],
-                scale: 7,
-            }],
-            outputs: vec![1],
-            public_input: false,
-            fixed_inputs: vec![],
+        OneNode {
+            name: "f",
+            op: Op::TableFn(op(kind)),
+            reads: vec![0],
+            shape: vec![X.len()],
+            scale: 4,
+            bits: 8,
+            out: vec![X.len()],
+            out_scale: 7,
         }
+        .model()
     }
 
     #[test]

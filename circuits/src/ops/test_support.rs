@@ -184,7 +184,7 @@ impl Circuit<Fr> for ChipCircuit {
     }
 }
 
-/// Names the constraints behind MockProver failures: `gate 'requant' / 'rescale'` (the
+/// Names the constraints behind MockProver failures: `gate Constraint 0 ('rescale') in gate 0 ('requant')` (the
 /// gate's and the constraint's names), `lookup 'limb range'`, `permutation`.
 pub fn failure_names(failures: &[halo2_proofs::dev::VerifyFailure]) -> Vec<String> {
     use halo2_proofs::dev::VerifyFailure;
@@ -288,4 +288,46 @@ pub fn real_proof_accepts<C: Circuit<Fr>>(keys_from: &C, proven: &C) -> bool {
         &mut reader,
     )
     .is_ok()
+}
+
+/// A model of one node: `op` reading `reads` (tensor ids; 0 is the input), over one private
+/// input of `shape` at `scale` with domain `[-2^bits, 2^bits)`, with output shape `out` at
+/// `out_scale`. The node is named `name`.
+pub struct OneNode<'a> {
+    pub name: &'a str,
+    pub op: crate::ops::Op,
+    pub reads: Vec<usize>,
+    pub shape: Vec<usize>,
+    pub scale: u32,
+    pub bits: u32,
+    pub out: Vec<usize>,
+    pub out_scale: u32,
+}
+
+impl OneNode<'_> {
+    /// The model.
+    pub fn model(self) -> crate::Model {
+        use crate::ir::{Domain, InputSpec, Node, MODEL_VERSION};
+        crate::Model {
+            version: MODEL_VERSION,
+            source_sha256: String::new(),
+            inputs: vec![InputSpec {
+                name: "x".into(),
+                shape: self.shape,
+                scale: self.scale,
+                domain: Domain::symmetric(self.bits),
+            }],
+            nodes: vec![Node {
+                name: self.name.into(),
+                op_type: self.name.into(),
+                op: self.op,
+                inputs: self.reads,
+                shape: self.out,
+                scale: self.out_scale,
+            }],
+            outputs: vec![1],
+            public_input: false,
+            fixed_inputs: vec![],
+        }
+    }
 }
