@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use zkonnx::crates::circuits::execute::{execute, quantize_inputs};
+use zkonnx_circuits::execute::{execute, quantize_inputs};
 
 fn main() -> Result<(), zkonnx::Error> {
     let args: Vec<String> = std::env::args().collect();
@@ -12,9 +12,9 @@ fn main() -> Result<(), zkonnx::Error> {
     let inputs = zkonnx::read_input(&input)?;
     let trace = execute(
         &prover.model,
-        quantize_inputs(&prover.model, &inputs).map_err(zkonnx::crates::onnx::OnnxError::from)?,
+        quantize_inputs(&prover.model, &inputs).map_err(zkonnx_onnx::OnnxError::from)?,
     )
-    .map_err(zkonnx::crates::onnx::OnnxError::from)?;
+    .map_err(zkonnx_onnx::OnnxError::from)?;
     let inst = trace.instances(&prover.model);
     let circuit = prover.circuit.with_trace(Arc::new(trace));
     let k = prover.circuit.plan().k;

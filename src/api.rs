@@ -14,6 +14,11 @@ use zkonnx_verifier::srs::{read_srs, write_srs};
 use zkonnx_verifier::{InputDomain, ProofFile, Srs, TensorMeta, Verified, VerifierKey, VkHeader};
 
 /// Compiles `model` with calibration `samples` into `out`; returns the settings written.
+///
+/// # Errors
+/// [`Error::Onnx`] if the model cannot be read, has an unsupported op (naming the op and the
+/// node) or a sample does not fit it; [`Error::Circuit`] if no `k` up to the planner's
+/// largest holds it; [`Error::Input`] or [`Error::Prover`] if `out` cannot be written.
 pub fn compile(
     model: &Path,
     samples: &[Vec<Vec<f64>>],
@@ -126,6 +131,10 @@ pub struct SetupSummary {
 }
 
 /// Makes the SRS (or loads `srs_file`) and the keys of the model in `dir`.
+///
+/// # Errors
+/// [`Error::Missing`] if `dir` has not been compiled; [`Error::Prover`] if `model.zkc` or
+/// the SRS file is malformed, too small for the circuit's `k`, or a file cannot be written.
 pub fn setup(dir: &Path, srs_file: Option<&Path>) -> Result<SetupSummary, Error> {
     let LoadedModel {
         model,
@@ -188,6 +197,10 @@ fn load_srs(dir: &Path) -> Result<Srs, Error> {
 }
 
 /// Loads everything proving needs, once.
+///
+/// # Errors
+/// [`Error::Missing`] if `dir` has not been compiled and set up; [`Error::Prover`] or
+/// [`Error::Verify`] if a key or the SRS is truncated or malformed.
 pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
     let LoadedModel { model, circuit, .. } = load_model(dir)?;
     let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
@@ -206,6 +219,10 @@ pub fn load_prover(dir: &Path) -> Result<Prover, Error> {
 }
 
 /// Proves one input with the keys in `dir`.
+///
+/// # Errors
+/// As [`load_prover`]; and [`Error::Onnx`] or [`Error::Prover`] if the input has the wrong
+/// number of tensors or values, or lies outside the model's domain.
 pub fn prove(dir: &Path, inputs: &[Vec<f64>]) -> Result<ProofFile, Error> {
     Ok(load_prover(dir)?.prove(inputs)?)
 }
@@ -220,12 +237,19 @@ pub struct LoadedVerifier {
 
 impl LoadedVerifier {
     /// Verifies one proof.
+    ///
+    /// # Errors
+    /// [`Error::Verify`] if the proof is malformed, names another model, or is invalid.
     pub fn verify(&self, proof: &ProofFile) -> Result<Verified, Error> {
         Ok(zkonnx_verifier::verify(&self.srs, &self.vk, proof)?)
     }
 }
 
 /// Loads `vk.bin` and `kzg.srs` from `dir`.
+///
+/// # Errors
+/// [`Error::Missing`] if `dir` has not been set up; [`Error::Verify`] if either file is
+/// truncated or malformed, or the SRS is not the one the key was made with.
 pub fn load_verifier(dir: &Path) -> Result<LoadedVerifier, Error> {
     let vk = VerifierKey::from_bytes(&need(dir, names::VK, "setup")?)?;
     let srs = load_srs(dir)?;
@@ -233,11 +257,17 @@ pub fn load_verifier(dir: &Path) -> Result<LoadedVerifier, Error> {
 }
 
 /// Verifies `proof` with the keys in `dir`; returns what it proves.
+///
+/// # Errors
+/// As [`load_verifier`] and [`LoadedVerifier::verify`].
 pub fn verify(dir: &Path, proof: &ProofFile) -> Result<Verified, Error> {
     load_verifier(dir)?.verify(proof)
 }
 
 /// Reads a `proof.json`.
+///
+/// # Errors
+/// [`Error::Verify`] if the file cannot be read or is not a proof file.
 pub fn read_proof(path: &Path) -> Result<ProofFile, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| zkonnx_verifier::VerifyError::Io {
         path: path.display().to_string(),

@@ -80,6 +80,9 @@ impl Summary {
 }
 
 /// Lists the inputs of a folder of `*.json` files (sorted) or of one `.jsonl` file.
+///
+/// # Errors
+/// [`Error::Input`] if the path cannot be read or is neither a folder nor a `.jsonl` file.
 pub fn collect_inputs(inputs: &Path) -> Result<Vec<BatchItem>, Error> {
     let err = |reason: String| Error::Input {
         path: inputs.display().to_string(),
@@ -186,6 +189,10 @@ pub fn default_jobs(k: u32, advice: usize) -> usize {
 
 /// Proves every item into `out`, `jobs` at a time; `progress` is called after each item
 /// with its report. Writes `out/summary.json` after every item and returns the summary.
+///
+/// # Errors
+/// As [`crate::load_prover`], or [`Error::Prover`] if `out` cannot be written. A bad item
+/// is not an error: it is reported as failed and the batch goes on.
 pub fn prove_batch(
     dir: &Path,
     items: &[BatchItem],
@@ -246,6 +253,10 @@ pub struct VerifyReport {
 }
 
 /// Verifies every `*.proof.json` in `proofs`, in parallel, with keys loaded once.
+///
+/// # Errors
+/// As [`crate::load_verifier`], or [`Error::Input`] if `proofs` cannot be listed. An invalid
+/// proof is not an error: its report says why.
 pub fn verify_batch(dir: &Path, proofs: &Path) -> Result<Vec<VerifyReport>, Error> {
     let verifier = crate::load_verifier(dir)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(proofs)

@@ -13,6 +13,7 @@ use zkonnx_verifier::ProofFile;
 
 pub use zkonnx_evm::node::{signer, KEY_VAR};
 pub use zkonnx_evm::primitives::Address;
+pub use zkonnx_evm::{EvmError, MAX_CODE_SIZE};
 
 /// A model's verifier contracts: their source and compiled code.
 pub struct EvmVerifier {
@@ -159,4 +160,9 @@ pub fn evm_calldata(proof: &ProofFile) -> Result<String, Error> {
 /// As [`evm_calldata`].
 pub fn evm_calldata_bytes(proof: &ProofFile) -> Result<Vec<u8>, Error> {
     Ok(calldata::encode(proof)?)
+}
+
+/// The solc settings zkonnx compiles its verifiers with, in words (for messages).
+pub fn solc_settings() -> String {
+    Settings::zkonnx().describe()
 }

@@ -5,6 +5,9 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Reads an input file.
+///
+/// # Errors
+/// [`Error::Input`] naming the file if it cannot be read or is not an input file.
 pub fn read_input(path: &Path) -> Result<Vec<Vec<f64>>, Error> {
     let err = |reason: String| Error::Input {
         path: path.display().to_string(),
@@ -15,6 +18,9 @@ pub fn read_input(path: &Path) -> Result<Vec<Vec<f64>>, Error> {
 }
 
 /// Parses the JSON text of an input file.
+///
+/// # Errors
+/// A one-line reason if the text is not JSON or not `{"input_data": [[numbers…], …]}`.
 pub fn parse_input(text: &str) -> Result<Vec<Vec<f64>>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let data = v
@@ -37,6 +43,26 @@ pub fn parse_input(text: &str) -> Result<Vec<Vec<f64>>, String> {
                 .collect()
         })
         .collect()
+}
+
+/// Reads one tensor from an ONNX `TensorProto` file (the `.pb` files of ONNX test data):
+/// its shape and its values.
+///
+/// # Errors
+/// [`Error::Onnx`] if the file cannot be read, is not a tensor, or holds a type zkonnx does
+/// not read.
+pub fn read_tensor_pb(path: &Path) -> Result<(Vec<usize>, Vec<f64>), Error> {
+    Ok(zkonnx_onnx::tract_reference::read_pb_tensor(path)?)
+}
+
+/// The op types of an ONNX model that zkonnx cannot lower, sorted (empty if every op is
+/// supported, or if the file is not an ONNX model: `compile` says why).
+pub fn unsupported_ops(model: &Path) -> Vec<String> {
+    std::fs::read(model)
+        .ok()
+        .and_then(|b| zkonnx_onnx::load::decode(&b).ok())
+        .map(|p| zkonnx_onnx::lower::missing_ops(&p))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

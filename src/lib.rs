@@ -23,7 +23,6 @@
 
 mod api;
 pub mod batch;
-pub mod conformance;
 mod error;
 pub mod evm;
 mod input;
@@ -34,19 +33,11 @@ pub use api::{
     SetupSummary,
 };
 pub use error::Error;
-pub use input::{parse_input, read_input};
+pub use input::{parse_input, read_input, read_tensor_pb, unsupported_ops};
 pub use settings::{NodeSummary, Settings};
-pub use zkonnx_circuits::planner::Target;
-pub use zkonnx_onnx::{CalibrationReport, CompileOptions, InputRange};
-pub use zkonnx_prover::artifacts::names;
-pub use zkonnx_prover::Prover;
+pub use zkonnx_circuits::planner::{Target, LANE_CHOICES};
+pub use zkonnx_circuits::CircuitError;
+pub use zkonnx_onnx::{CalibrationReport, CompileOptions, InputRange, OnnxError};
+pub use zkonnx_prover::artifacts::{names, write_atomic};
+pub use zkonnx_prover::{Prover, ProverError};
 pub use zkonnx_verifier::{ProofFile, Verified, VerifyError};
-
-/// The crates behind the facade, for callers that need more than the four steps.
-pub mod crates {
-    pub use zkonnx_circuits as circuits;
-    pub use zkonnx_evm as evm;
-    pub use zkonnx_onnx as onnx;
-    pub use zkonnx_prover as prover;
-    pub use zkonnx_verifier as verifier;
-}

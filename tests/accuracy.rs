@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use zkonnx::crates::onnx::{calibrate::argmax, load, tract_reference::FloatReference};
+use zkonnx_onnx::{calibrate::argmax, load, tract_reference::FloatReference};
 
 fn check(model: &str, dir: &std::path::Path, classifier: bool) {
     check_inputs(model, dir, classifier, 3..10);

@@ -20,11 +20,8 @@ fn contract(dir: &'static Path) -> &'static EvmVerifier {
     cell.get_or_init(|| EvmVerifier::build(dir).unwrap())
 }
 
-fn rejected(r: Result<zkonnx::crates::evm::in_process::Receipt, Error>) -> bool {
-    matches!(
-        r,
-        Err(Error::Evm(zkonnx::crates::evm::EvmError::Rejected(_)))
-    )
+fn rejected(r: Result<zkonnx_evm::in_process::Receipt, Error>) -> bool {
+    matches!(r, Err(Error::Evm(zkonnx_evm::EvmError::Rejected(_))))
 }
 
 #[test]
@@ -39,7 +36,7 @@ fn honest_proofs_are_accepted_and_fit_eip170() {
             receipt.gas_used,
             receipt.deployed_size()
         );
-        assert!(receipt.deployed_size() <= zkonnx::crates::evm::MAX_CODE_SIZE);
+        assert!(receipt.deployed_size() <= zkonnx_evm::MAX_CODE_SIZE);
     }
 }
 
@@ -105,11 +102,9 @@ fn a_freivalds_checked_product_verifies_on_chain() {
     // like the native verifier. Honest: accepted; a changed output: rejected.
     let case = root().join("../shared/conformance/onnx-backend/pytorch-operator/test_operator_mm");
     let read = |name: &str| {
-        zkonnx::crates::onnx::tract_reference::read_pb_tensor(
-            &case.join("test_data_set_0").join(name),
-        )
-        .unwrap()
-        .1
+        zkonnx_onnx::tract_reference::read_pb_tensor(&case.join("test_data_set_0").join(name))
+            .unwrap()
+            .1
     };
     let input = vec![read("input_0.pb"), read("input_1.pb")];
     let dir = temp_dir("evm-freivalds");
@@ -143,7 +138,7 @@ fn a_verifier_over_eip170_is_split_and_still_checks_proofs() {
         receipt.gas_used, receipt.sizes
     );
     assert_eq!(receipt.sizes.len(), c.source.parts + 1);
-    assert!(receipt.deployed_size() <= zkonnx::crates::evm::MAX_CODE_SIZE);
+    assert!(receipt.deployed_size() <= zkonnx_evm::MAX_CODE_SIZE);
     assert!(rejected(c.verify(&with_instance(&proof, 0, 9))));
     assert!(rejected(c.verify(&with_flipped_byte(&proof, 300))));
 }
@@ -226,8 +221,8 @@ fn the_verifier_compiles_and_verifies_under_the_settings_contract_authors_use() 
     // main contract pins (zkonnx's settings; here also the optimizer off, which leaves the
     // small part's assembly as it is); it never accepts a changed output. solc's WebAssembly
     // build takes seconds per compile, so the split verifier is compiled twice only.
-    use zkonnx::crates::evm::in_process::deploy_and_call;
-    use zkonnx::crates::evm::solc::{compile_with, Optimizer, Settings};
+    use zkonnx_evm::in_process::deploy_and_call;
+    use zkonnx_evm::solc::{compile_with, Optimizer, Settings};
     let off = Optimizer {
         enabled: false,
         runs: 200,

@@ -9,14 +9,14 @@ mod common;
 
 use common::*;
 use std::sync::Mutex;
-use zkonnx::crates::evm::EvmError;
 use zkonnx::evm::{signer, Address, EvmVerifier};
 use zkonnx::Error;
+use zkonnx_evm::EvmError;
 
 /// Transactions from this binary's key go one at a time (their nonces would race).
 static SENDING: Mutex<()> = Mutex::new(());
 
-fn key() -> zkonnx::crates::evm::node::Signer {
+fn key() -> zkonnx_evm::node::Signer {
     signer(ANVIL_KEYS[0]).unwrap()
 }
 

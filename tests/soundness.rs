@@ -6,9 +6,9 @@
 mod common;
 
 use common::*;
-use zkonnx::crates::verifier::proof_file::fr_to_hex;
-use zkonnx::crates::verifier::Fr;
 use zkonnx::{Error, ProofFile, VerifyError};
+use zkonnx_verifier::proof_file::fr_to_hex;
+use zkonnx_verifier::Fr;
 
 fn proof(dir: &std::path::Path, model: &str, i: usize) -> ProofFile {
     zkonnx::prove(dir, &inputs(model, i + 1)[i]).unwrap()
@@ -33,8 +33,7 @@ fn changed_public_output_is_rejected() {
     let mut p = proof(mlp(), "digits_mlp", 0);
     let col = &mut p.instances[0];
     let last = col.len() - 1;
-    let bumped =
-        zkonnx::crates::verifier::proof_file::fr_from_hex(&col[last]).unwrap() + Fr::from(1u64);
+    let bumped = zkonnx_verifier::proof_file::fr_from_hex(&col[last]).unwrap() + Fr::from(1u64);
     col[last] = fr_to_hex(&bumped);
     assert!(matches!(verify_err(mlp(), &p), VerifyError::InvalidProof));
 }
@@ -228,9 +227,9 @@ fn public_input_is_in_the_instances_and_bound() {
 fn ceremony_srs_file_is_loaded_and_downsized() {
     let dir = temp_dir("srs");
     let k = zkonnx::load_verifier(linreg()).unwrap().vk.header.k;
-    let big = zkonnx::crates::prover::srs::generate(k + 1);
+    let big = zkonnx_prover::srs::generate(k + 1);
     let file = dir.join("ceremony.srs");
-    std::fs::write(&file, zkonnx::crates::verifier::srs::write_srs(&big)).unwrap();
+    std::fs::write(&file, zkonnx_verifier::srs::write_srs(&big)).unwrap();
     let opts = zkonnx::CompileOptions::default();
     zkonnx::compile(
         &fixture("linreg/model.onnx"),
@@ -288,7 +287,7 @@ fn the_verified_statement_names_the_domain_and_an_honest_input_outside_is_refuse
 
 #[test]
 fn the_model_hash_is_the_compiled_models_and_verify_checks_it() {
-    use zkonnx::crates::prover::artifacts::{model_from_bytes, model_hash};
+    use zkonnx_prover::artifacts::{model_from_bytes, model_hash};
     // setup computes it from model.zkc: an edited settings.json does not change it.
     let zkc = std::fs::read(linreg().join("model.zkc")).unwrap();
     let expected = model_hash(&model_from_bytes(&zkc).unwrap()).unwrap();
@@ -320,7 +319,7 @@ fn an_srs_other_than_the_keys_own_is_refused() {
     // pins the SRS (srs_hash) and verification refuses another, even a well-formed one.
     let p = proof(linreg(), "linreg", 0);
     let k = zkonnx::load_verifier(linreg()).unwrap().vk.header.k;
-    let other = zkonnx::crates::verifier::srs::write_srs(&zkonnx::crates::prover::srs::generate(k));
+    let other = zkonnx_verifier::srs::write_srs(&zkonnx_prover::srs::generate(k));
     let dir = with_file(linreg(), "kzg.srs", &other);
     assert!(matches!(verify_err(&dir, &p), VerifyError::WrongSrs));
     let msg = zkonnx::evm::evm_verifier_source(&dir)

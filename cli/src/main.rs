@@ -137,7 +137,7 @@ enum Command {
 
 /// `--lanes`: one of the widths the planner supports.
 fn parse_lanes(s: &str) -> Result<usize, String> {
-    let choices = zkonnx::crates::circuits::planner::LANE_CHOICES;
+    let choices = zkonnx::LANE_CHOICES;
     let list = || {
         let c: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
         c.join(", ")
@@ -155,7 +155,7 @@ enum TargetArg {
     Evm,
 }
 
-impl From<TargetArg> for zkonnx::crates::circuits::planner::Target {
+impl From<TargetArg> for zkonnx::Target {
     fn from(t: TargetArg) -> Self {
         match t {
             TargetArg::Prover => Self::Prover,
@@ -217,7 +217,7 @@ fn evm(cmd: EvmCommand) -> Result<()> {
                 "wrote {} ({} bytes of Solidity; compiles with {})",
                 out.display(),
                 w.source.solidity.len(),
-                zkonnx::crates::evm::solc::Settings::zkonnx().describe()
+                zkonnx::evm::solc_settings()
             );
             out!(
                 "wrote {} (solc standard-JSON input)",
@@ -306,7 +306,7 @@ fn evm_verify_local(dir: &Path, proof: &Path) -> Result<()> {
     out!(
         "deployed size: {} bytes (EIP-170 limit {}; {})",
         receipt.deployed_size(),
-        zkonnx::crates::evm::MAX_CODE_SIZE,
+        zkonnx::evm::MAX_CODE_SIZE,
         contract.compiled.settings
     );
     if receipt.sizes.len() > 1 {
@@ -316,7 +316,7 @@ fn evm_verify_local(dir: &Path, proof: &Path) -> Result<()> {
 }
 
 fn conformance(dir: &Path, max_k: u32, out: &Path) -> Result<()> {
-    use zkonnx::conformance::{run_all, Outcome};
+    use zkonnx_cli::conformance::{run_all, Outcome};
     let work = std::env::temp_dir().join(format!("zkonnx-conformance-{}", std::process::id()));
     let report = run_all(dir, &work, max_k, |r| {
         let (tag, why) = match &r.outcome {
@@ -337,7 +337,7 @@ fn conformance(dir: &Path, max_k: u32, out: &Path) -> Result<()> {
         report.unsupported
     );
     let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
-    zkonnx::crates::prover::artifacts::write_atomic(out, json.as_bytes())?;
+    zkonnx::write_atomic(out, json.as_bytes())?;
     if report.fail > 0 {
         anyhow::bail!("{} case(s) failed", report.fail);
     }
@@ -409,7 +409,7 @@ fn prove(dir: &Path, input: &Path, out: &Path) -> Result<ProofFile> {
     let proof = prover.prove(&inputs);
     pb.finish_and_clear();
     let proof = proof?;
-    zkonnx::crates::prover::artifacts::write_atomic(out, proof.to_json()?.as_bytes())?;
+    zkonnx::write_atomic(out, proof.to_json()?.as_bytes())?;
     out!(
         "proof written to {} in {:.3} s",
         out.display(),

@@ -293,11 +293,11 @@ fn parsed(accepted: bool) -> Verdict {
 /// Every target, built on the linear regression (compiled and set up) and the fixture
 /// models. Building them proves and compiles the Solidity verifier once.
 pub fn targets() -> Vec<Target<'static>> {
-    use zkonnx::crates::circuits::execute::quantize_inputs;
-    use zkonnx::crates::prover::artifacts::model_from_bytes;
-    use zkonnx::crates::verifier::srs::read_srs;
-    use zkonnx::crates::verifier::VerifierKey;
     use zkonnx::ProofFile;
+    use zkonnx_circuits::execute::quantize_inputs;
+    use zkonnx_prover::artifacts::model_from_bytes;
+    use zkonnx_verifier::srs::read_srs;
+    use zkonnx_verifier::VerifierKey;
 
     let dir = super::linreg();
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
@@ -337,7 +337,7 @@ pub fn targets() -> Vec<Target<'static>> {
                 let Ok(p) = ProofFile::from_json(&String::from_utf8_lossy(b)) else {
                     return parsed(false);
                 };
-                match zkonnx::crates::verifier::verify(&verifier.srs, &verifier.vk, &p) {
+                match zkonnx_verifier::verify(&verifier.srs, &verifier.vk, &p) {
                     Ok(_) if (p.instances.clone(), p.proof.clone()) != honest => {
                         // Same values written otherwise (hex case) are the same statement.
                         let same = p.instance_values().ok() == proof.instance_values().ok()
@@ -369,7 +369,7 @@ pub fn targets() -> Vec<Target<'static>> {
             // A model that parses is planned and run on its inputs' smallest values.
             check: Box::new(|b| match model_from_bytes(b) {
                 Ok(c) => {
-                    let plan = zkonnx::crates::circuits::planner::plan_with(
+                    let plan = zkonnx_circuits::planner::plan_with(
                         &c.model,
                         &Default::default(),
                         Some(c.lanes),
@@ -382,7 +382,7 @@ pub fn targets() -> Vec<Target<'static>> {
                             .iter()
                             .map(|i| vec![i.domain.lo as i128; i.len()])
                             .collect();
-                        let _ = zkonnx::crates::circuits::execute::execute(&c.model, x);
+                        let _ = zkonnx_circuits::execute::execute(&c.model, x);
                     }
                     parsed(plan.is_ok())
                 }
@@ -394,7 +394,7 @@ pub fn targets() -> Vec<Target<'static>> {
             seeds: onnx,
             // A model that loads is calibrated on a zero sample, which runs tract on it.
             check: Box::new(
-                |b| match zkonnx::crates::onnx::load::load_bytes(b.to_vec(), "fuzz") {
+                |b| match zkonnx_onnx::load::load_bytes(b.to_vec(), "fuzz") {
                     Ok(m) => {
                         let sample: Vec<Vec<f64>> = m
                             .graph
@@ -404,7 +404,7 @@ pub fn targets() -> Vec<Target<'static>> {
                             .collect();
                         if sample.iter().map(Vec::len).sum::<usize>() <= 1 << 16 {
                             let opts = zkonnx::CompileOptions::default();
-                            let _ = zkonnx::crates::onnx::calibrate(&m, &[sample], &opts);
+                            let _ = zkonnx_onnx::calibrate(&m, &[sample], &opts);
                         }
                         parsed(true)
                     }

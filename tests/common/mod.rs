@@ -76,9 +76,9 @@ pub fn mlp_pixels(public_input: bool) -> &'static Path {
 pub fn forged_proof(
     dir: &Path,
     model: &str,
-    edit: impl FnOnce(&zkonnx::crates::circuits::Model, &mut Vec<Vec<i128>>),
+    edit: impl FnOnce(&zkonnx_circuits::Model, &mut Vec<Vec<i128>>),
 ) -> zkonnx::ProofFile {
-    use zkonnx::crates::circuits::execute::{execute, quantize_inputs};
+    use zkonnx_circuits::execute::{execute, quantize_inputs};
     let prover = zkonnx::load_prover(dir).unwrap();
     let mut q = quantize_inputs(&prover.model, &inputs(model, 1)[0]).unwrap();
     edit(&prover.model, &mut q);
@@ -93,9 +93,7 @@ pub fn pixel_edits() -> [(&'static str, bool); 3] {
 }
 
 /// Applies the edit named by [`pixel_edits`] to pixel 30 of input 0.
-pub fn edit_pixel(
-    which: &str,
-) -> impl FnOnce(&zkonnx::crates::circuits::Model, &mut Vec<Vec<i128>>) + '_ {
+pub fn edit_pixel(which: &str) -> impl FnOnce(&zkonnx_circuits::Model, &mut Vec<Vec<i128>>) + '_ {
     move |m, q| {
         let d = m.inputs[0].domain;
         q[0][30] = match which {

@@ -4,20 +4,32 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use std::path::PathBuf;
+use zkonnx_cli::conformance::{run_all, run_case, Outcome};
 
-use zkonnx::conformance::{run_all, Outcome};
+/// The repository root (this crate is `cli/`).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fresh temporary directory.
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zkonnx-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 #[test]
 fn conformance_cases_pass_or_are_refused_clearly() {
-    let root = common::root().join("../shared/conformance/onnx-backend");
+    let root = root().join("../shared/conformance/onnx-backend");
     if !root.is_dir() {
         panic!(
             "conformance data not found at {} (CI lays out ../shared beside the repo)",
             root.display()
         );
     }
-    let work = common::temp_dir("conformance");
+    let work = temp_dir("conformance");
     let report = run_all(&root, &work, 19, |_| {});
     let failed: Vec<String> = report
         .cases
@@ -40,14 +52,14 @@ fn conformance_cases_pass_or_are_refused_clearly() {
 /// proven, verified and within the harness's tolerance of the expected output.
 #[test]
 fn added_table_functions_pass_their_cases() {
-    let node_suite = common::root().join("../shared/conformance/onnx-node");
+    let node_suite = root().join("../shared/conformance/onnx-node");
     let cases = [
         node_suite.join("test_hardswish"),
-        common::fixture("cases/hardswish"),
+        root().join("fixtures/cases/hardswish"),
     ];
-    let work = common::temp_dir("added-table-fns");
+    let work = temp_dir("added-table-fns");
     for case in cases {
-        let (outcome, _) = zkonnx::conformance::run_case(&case, &work, 14);
+        let (outcome, _) = run_case(&case, &work, 14);
         assert!(
             matches!(outcome, Outcome::Pass),
             "{}: {outcome:?}",

@@ -6,11 +6,10 @@
 //! `unsupported` (the ops zkonnx lacks). A panic anywhere is caught and reported as `fail`,
 //! so one case can never take the report down.
 
-use crate::{CompileOptions, Error};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use zkonnx_onnx::tract_reference::read_pb_tensor;
-use zkonnx_onnx::OnnxError;
+use zkonnx::OnnxError;
+use zkonnx::{CompileOptions, Error};
 
 /// Tolerance: every output within this fraction of the largest expected magnitude.
 pub const TOLERANCE: f64 = 0.01;
@@ -98,11 +97,12 @@ fn classify(case: &Path, e: &Error) -> Outcome {
     let msg = e.to_string();
     match e {
         Error::Onnx(OnnxError::Unsupported { op_type, .. }) => {
-            let all = std::fs::read(case.join("model.onnx"))
-                .ok()
-                .and_then(|b| zkonnx_onnx::load::decode(&b).ok())
-                .map(|p| zkonnx_onnx::lower::missing_ops(&p).join(", "));
-            Outcome::Unsupported(all.unwrap_or_else(|| op_type.clone()))
+            let all = zkonnx::unsupported_ops(&case.join("model.onnx"));
+            Outcome::Unsupported(if all.is_empty() {
+                op_type.clone()
+            } else {
+                all.join(", ")
+            })
         }
         Error::Onnx(
             OnnxError::Node { .. }
@@ -118,7 +118,10 @@ fn classify(case: &Path, e: &Error) -> Outcome {
 fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>) {
     let data = case.join("test_data_set_0");
     let read = |files: Vec<PathBuf>| -> Result<Vec<Vec<f64>>, Error> {
-        files.iter().map(|p| Ok(read_pb_tensor(p)?.1)).collect()
+        files
+            .iter()
+            .map(|p| Ok(zkonnx::read_tensor_pb(p)?.1))
+            .collect()
     };
     let inputs = match read(pb_files(&data, "input")) {
         Ok(i) => i,
@@ -128,7 +131,7 @@ fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>
         Ok(o) => o,
         Err(e) => return (Outcome::Fail(e.to_string()), None),
     };
-    let settings = match crate::compile(
+    let settings = match zkonnx::compile(
         &case.join("model.onnx"),
         std::slice::from_ref(&inputs),
         &CompileOptions::default(),
@@ -146,9 +149,9 @@ fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>
             Some(k),
         );
     }
-    let result = crate::setup(work, None)
-        .and_then(|_| crate::prove(work, &inputs))
-        .and_then(|p| crate::verify(work, &p));
+    let result = zkonnx::setup(work, None)
+        .and_then(|_| zkonnx::prove(work, &inputs))
+        .and_then(|p| zkonnx::verify(work, &p));
     match result {
         Ok(v) => (compare(&v.outputs, &expected), Some(k)),
         Err(e) => (classify(case, &e), Some(k)),
