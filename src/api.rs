@@ -4,9 +4,28 @@ use crate::settings::{NodeSummary, Settings};
 use crate::Error;
 use std::path::Path;
 use std::sync::Arc;
+use zkonnx_circuits::planner::PlanOptions;
 use zkonnx_circuits::planner::{node_rows, plan_with, CostModel};
 use zkonnx_circuits::{Model, ModelCircuit};
-use zkonnx_onnx::{calibrate, load, CompileOptions};
+use zkonnx_onnx::{calibrate, load, CalibrateOptions};
+
+/// Settings of [`compile`]: how the model is quantized, and how its circuit is planned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CompileOptions {
+    /// Calibration: public inputs, input domains, bits kept.
+    pub calibration: CalibrateOptions,
+    /// Planning: the lane width, or the target that chooses it.
+    pub plan: PlanOptions,
+}
+
+impl From<CalibrateOptions> for CompileOptions {
+    fn from(calibration: CalibrateOptions) -> Self {
+        Self {
+            calibration,
+            plan: PlanOptions::default(),
+        }
+    }
+}
 use zkonnx_prover::artifacts::Compiled;
 use zkonnx_prover::artifacts::{self, names};
 use zkonnx_prover::{keys, srs, Prover};
@@ -26,13 +45,10 @@ pub fn compile(
     out: &Path,
 ) -> Result<Settings, Error> {
     let loaded = load(model)?;
-    let (ir, report) = calibrate(&loaded, samples, opts)?;
+    let (ir, report) = calibrate(&loaded, samples, &opts.calibration)?;
     // The target chooses the lane width; the layout for that width is then planned the way
     // `load_model` re-plans it from `model.zkc`, so both always agree.
-    let lanes = match opts.lanes {
-        Some(l) => l,
-        None => plan_with(&ir, &opts.target.cost(), None)?.lanes,
-    };
+    let lanes = opts.plan.lanes(&ir)?;
     let layout = plan_with(&ir, &CostModel::default(), Some(lanes))?;
     let nodes = ir
         .nodes
@@ -55,7 +71,7 @@ pub fn compile(
         zkonnx_version: env!("CARGO_PKG_VERSION").into(),
         model_hash: artifacts::model_hash(&compiled)?,
         onnx_sha256: loaded.hash.clone(),
-        input_visibility: if opts.public_input {
+        input_visibility: if opts.calibration.public_input {
             "public"
         } else {
             "private"

@@ -29,15 +29,15 @@ mod input;
 mod settings;
 
 pub use api::{
-    compile, load_prover, load_verifier, prove, read_proof, setup, verify, LoadedVerifier,
-    SetupSummary,
+    compile, load_prover, load_verifier, prove, read_proof, setup, verify, CompileOptions,
+    LoadedVerifier, SetupSummary,
 };
 pub use error::Error;
 pub use input::{parse_input, read_input, read_tensor_pb, unsupported_ops};
 pub use settings::{NodeSummary, Settings};
-pub use zkonnx_circuits::planner::{Target, LANE_CHOICES};
+pub use zkonnx_circuits::planner::{PlanOptions, Target, LANE_CHOICES};
 pub use zkonnx_circuits::CircuitError;
-pub use zkonnx_onnx::{CalibrationReport, CompileOptions, InputRange, OnnxError};
+pub use zkonnx_onnx::{CalibrateOptions, CalibrationReport, InputRange, OnnxError};
 pub use zkonnx_prover::artifacts::{names, write_atomic};
 pub use zkonnx_prover::{Prover, ProverError};
 pub use zkonnx_verifier::{ProofFile, Verified, VerifyError};

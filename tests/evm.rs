@@ -149,7 +149,10 @@ fn the_evm_target_gives_a_cheaper_verifier_for_the_same_model() {
     // accept its proofs, reject a changed output, and use less gas than the default layout.
     let dir = temp_dir("evm-target");
     let opts = zkonnx::CompileOptions {
-        target: zkonnx::Target::Evm,
+        plan: zkonnx::PlanOptions {
+            target: zkonnx::Target::Evm,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let model = fixture("digits_mlp/model.onnx");

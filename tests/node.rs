@@ -99,9 +99,14 @@ fn gas_of_the_mlp_on_revm_and_as_a_node_transaction() {
     // the verifier makes three modular exponentiations, ~8,000 gas more in all.
     let Some(rpc) = node_rpc() else { return };
     let opts = zkonnx::CompileOptions {
-        target: zkonnx::Target::Evm,
-        input_ranges: vec!["0:16".parse().unwrap()],
-        ..Default::default()
+        calibration: zkonnx::CalibrateOptions {
+            input_ranges: vec!["0:16".parse().unwrap()],
+            ..Default::default()
+        },
+        plan: zkonnx::PlanOptions {
+            target: zkonnx::Target::Evm,
+            ..Default::default()
+        },
     };
     let dir = prepared_with("node-gas", "digits_mlp", &opts);
     let c = EvmVerifier::build(&dir).unwrap();

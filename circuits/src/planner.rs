@@ -51,6 +51,30 @@ impl Target {
     }
 }
 
+/// How the planner chooses the lane width: forced, or by the cost model of a target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanOptions {
+    /// Force the dot-product lane width (one of [`LANE_CHOICES`]); `None` lets the cost
+    /// model choose.
+    pub lanes: Option<usize>,
+    /// What the planner optimizes for when it chooses the lane width.
+    pub target: Target,
+}
+
+impl PlanOptions {
+    /// The lane width for `model`: the forced one, or the one the target's cost model picks.
+    ///
+    /// # Errors
+    /// [`CircuitError`] if no layout up to [`MAX_K`] holds the model.
+    pub fn lanes(&self, model: &Model) -> Result<usize, CircuitError> {
+        match self.lanes {
+            Some(l) => Ok(l),
+            None => Ok(plan_with(model, &self.target.cost(), None)?.lanes),
+        }
+    }
+}
+
 /// Measured prove-time coefficients (microseconds per row of the domain, plus a per-proof
 /// constant), the on-chain gas model, and the exchange rate the planner trades them at.
 /// The prove-time coefficients are fitted by `scripts/fit_cost.sh` on the 2-core machine:

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use zkonnx::{names, CompileOptions, ProofFile};
+use zkonnx::{names, CalibrateOptions, CompileOptions, PlanOptions, ProofFile};
 
 /// Prints a line to stdout; a closed pipe (`zkonnx … | head`) is not an error worth a panic.
 macro_rules! out {
@@ -545,11 +545,15 @@ fn run(cli: Cli) -> Result<()> {
             &sample,
             &out,
             CompileOptions {
-                public_input,
-                input_ranges: input_range,
-                lanes,
-                target: target.into(),
-                ..Default::default()
+                calibration: CalibrateOptions {
+                    public_input,
+                    input_ranges: input_range,
+                    ..Default::default()
+                },
+                plan: PlanOptions {
+                    lanes,
+                    target: target.into(),
+                },
             },
         ),
         Command::Setup { dir, srs } => setup(&dir, srs.as_deref()),
@@ -571,11 +575,12 @@ fn run(cli: Cli) -> Result<()> {
             public_input,
             input_range,
         } => {
-            let opts = CompileOptions {
+            let opts = CalibrateOptions {
                 public_input,
                 input_ranges: input_range,
                 ..Default::default()
-            };
+            }
+            .into();
             compile(&model, std::slice::from_ref(&input), &out, opts)?;
             setup(&out, None)?;
             let proof_path = out.join("proof.json");

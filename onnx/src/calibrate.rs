@@ -15,10 +15,12 @@ use zkonnx_circuits::fixed_point::{bits_for, quantize};
 use zkonnx_circuits::ir::{Domain, InputSpec, Model, Node, MODEL_VERSION};
 use zkonnx_circuits::EvalError;
 
-/// Settings of `compile`.
+/// Settings of calibration: what is public, the input domains, and how many bits each
+/// tensor, weight and table keeps. (How the circuit is laid out is the planner's:
+/// `zkonnx_circuits::planner::PlanOptions`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CompileOptions {
+pub struct CalibrateOptions {
     /// Make the inputs public instances.
     pub public_input: bool,
     /// The domain of inputs (part of what a proof states); an input without one gets its
@@ -32,14 +34,9 @@ pub struct CompileOptions {
     pub margin_bits: u32,
     /// Input bits of function tables: each table spans `[-2^bits, 2^bits)`.
     pub table_bits: u32,
-    /// Force the dot-product lane width (one of `LANE_CHOICES`); `None` lets the cost
-    /// model choose.
-    pub lanes: Option<usize>,
-    /// What the planner optimizes for when it chooses the lane width.
-    pub target: zkonnx_circuits::planner::Target,
 }
 
-impl Default for CompileOptions {
+impl Default for CalibrateOptions {
     fn default() -> Self {
         Self {
             public_input: false,
@@ -48,8 +45,6 @@ impl Default for CompileOptions {
             weight_bits: 12,
             margin_bits: 1,
             table_bits: 10,
-            lanes: None,
-            target: Default::default(),
         }
     }
 }
@@ -183,7 +178,7 @@ fn check_samples(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<(), On
 pub fn calibrate(
     loaded: &LoadedModel,
     samples: &[Vec<Vec<f64>>],
-    opts: &CompileOptions,
+    opts: &CalibrateOptions,
 ) -> Result<(Model, CalibrationReport), OnnxError> {
     let fixed_model;
     let loaded = if loaded.shape_inputs.is_empty() {
@@ -217,7 +212,7 @@ fn input_spec(
     (name, shape): &(String, Vec<usize>),
     max_abs: f64,
     range: Option<&InputRange>,
-    opts: &CompileOptions,
+    opts: &CalibrateOptions,
 ) -> Result<InputSpec, OnnxError> {
     let (scale, domain) = match range {
         Some(r) => {
@@ -256,7 +251,7 @@ fn quantize_graph(
     graph: &FloatGraph,
     ranges: &Ranges,
     user_ranges: &[Option<InputRange>],
-    opts: &CompileOptions,
+    opts: &CalibrateOptions,
 ) -> Result<Model, OnnxError> {
     let inputs = graph
         .inputs

@@ -16,7 +16,7 @@ pub mod lower;
 pub mod quantize;
 pub mod tract_reference;
 
-pub use calibrate::{calibrate, CalibrationReport, CompileOptions};
+pub use calibrate::{calibrate, CalibrateOptions, CalibrationReport};
 pub use error::OnnxError;
 pub use input_range::InputRange;
 pub use load::{load, LoadedModel};

@@ -6,7 +6,7 @@
 //! Weights get `weight_bits` the same way. Domains: the quantized pre-activation's bit length
 //! plus `margin_bits` (each margin bit doubles the headroom over the samples).
 
-use crate::calibrate::CompileOptions;
+use crate::calibrate::CalibrateOptions;
 use crate::error::OnnxError;
 use crate::graph::FloatNode;
 use zkonnx_circuits::fixed_point::{bits_for, quantize};
@@ -40,7 +40,7 @@ pub struct QuantCtx<'a> {
     /// Largest magnitude of the node's first input.
     pub in_max: f64,
     /// The compile settings.
-    pub opts: &'a CompileOptions,
+    pub opts: &'a CalibrateOptions,
 }
 
 impl QuantCtx<'_> {

@@ -403,7 +403,7 @@ pub fn targets() -> Vec<Target<'static>> {
                             .map(|(_, shape)| vec![0.0; shape.iter().product()])
                             .collect();
                         if sample.iter().map(Vec::len).sum::<usize>() <= 1 << 16 {
-                            let opts = zkonnx::CompileOptions::default();
+                            let opts = zkonnx::CalibrateOptions::default();
                             let _ = zkonnx_onnx::calibrate(&m, &[sample], &opts);
                         }
                         parsed(true)

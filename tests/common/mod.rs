@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use zkonnx::CompileOptions;
+use zkonnx::{CalibrateOptions, CompileOptions};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -34,10 +34,11 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 
 /// Compiles (calibrating on inputs 0..5) and sets up a fixture model.
 pub fn prepared(model: &str, public_input: bool) -> PathBuf {
-    let opts = CompileOptions {
+    let opts = CalibrateOptions {
         public_input,
         ..Default::default()
-    };
+    }
+    .into();
     prepared_with(&format!("{model}-{public_input}"), model, &opts)
 }
 
@@ -61,11 +62,12 @@ pub fn prepared_with(tag: &str, model: &str, opts: &CompileOptions) -> PathBuf {
 pub fn mlp_pixels(public_input: bool) -> &'static Path {
     static DIRS: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
     DIRS[usize::from(public_input)].get_or_init(|| {
-        let opts = CompileOptions {
+        let opts = CalibrateOptions {
             public_input,
             input_ranges: vec!["0:16".parse().unwrap()],
             ..Default::default()
-        };
+        }
+        .into();
         prepared_with(&format!("pixels-{public_input}"), "digits_mlp", &opts)
     })
 }
