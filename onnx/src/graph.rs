@@ -172,39 +172,25 @@ fn is_per_value(dot: &SparseDot, len: usize) -> bool {
 /// Numpy broadcasting: the output shape and, per input, the source index of each output value.
 pub fn broadcast(a: &[usize], b: &[usize]) -> Option<(Vec<usize>, [Vec<u32>; 2])> {
     let rank = a.len().max(b.len());
-    let pad = |s: &[usize]| -> Vec<usize> {
-        let mut v = vec![1; rank - s.len()];
-        v.extend_from_slice(s);
-        v
+    let dim = |s: &[usize], i: usize| (i + s.len()).checked_sub(rank).map_or(1, |j| s[j]);
+    let out = (0..rank)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect::<Option<Vec<usize>>>()?;
+    let index = |s: &[usize]| -> Option<Vec<u32>> {
+        let idx = crate::lower::iota(s);
+        Some(
+            idx.broadcast(ndarray::IxDyn(&out))?
+                .iter()
+                .copied()
+                .collect(),
+        )
     };
-    let (pa, pb) = (pad(a), pad(b));
-    let mut out = Vec::with_capacity(rank);
-    for (x, y) in pa.iter().zip(&pb) {
-        out.push(match (x, y) {
-            (x, y) if x == y => *x,
-            (1, y) => *y,
-            (x, 1) => *x,
-            _ => return None,
-        });
-    }
-    let total: usize = out.iter().product();
-    let index = |s: &[usize]| -> Vec<u32> {
-        (0..total)
-            .map(|flat| {
-                let (mut rest, mut src, mut stride) = (flat, 0usize, 1usize);
-                for d in (0..rank).rev() {
-                    let coord = rest % out[d];
-                    rest /= out[d];
-                    if s[d] != 1 {
-                        src += coord * stride;
-                    }
-                    stride *= s[d];
-                }
-                src as u32
-            })
-            .collect()
-    };
-    Some((out.clone(), [index(&pa), index(&pb)]))
+    Some((out.clone(), [index(a)?, index(b)?]))
 }
 
 #[cfg(test)]

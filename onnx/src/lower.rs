@@ -7,6 +7,8 @@
 mod affine;
 mod compare;
 mod index;
+
+pub use index::iota;
 mod linear;
 mod matmul;
 mod norm;

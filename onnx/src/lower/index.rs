@@ -1,4 +1,18 @@
 //! Index arithmetic for row-major tensors, shared by the shape and window lowerings.
+//!
+//! Copies of values (Transpose, Slice, Split, Expand, Tile, …) are worked out on an index
+//! tensor ([`iota`]): an `ndarray` array holding each value's flat index, which ndarray's
+//! views permute, slice, broadcast and concatenate; the copy's sources are the view's
+//! entries in row-major order. Windows (convolutions, pooling) still use the coordinate
+//! helpers below.
+
+use ndarray::{ArrayD, Dimension, IxDyn};
+
+/// The index tensor of `shape`: entry `c` holds the flat row-major index of `c`.
+pub fn iota(shape: &[usize]) -> ArrayD<u32> {
+    let st = strides(shape);
+    ArrayD::from_shape_fn(IxDyn(shape), |c| ravel(c.slice(), &st) as u32)
+}
 
 /// Row-major strides of a shape.
 pub fn strides(shape: &[usize]) -> Vec<usize> {

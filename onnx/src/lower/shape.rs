@@ -3,12 +3,13 @@
 //! indices) and Pad (constant mode as a dot product with the pad value as bias; reflect and
 //! edge as copies).
 
-use super::index::{all_coords, axis, ravel, strides};
+use super::index::{all_coords, axis, iota, ravel, strides};
 use super::{
     all_acts, attr_f, attr_i, attr_ints, attr_s, single, Const, Lowered, Lowering, Operand,
 };
 use crate::float_op::{Embed, Gather, Reshape, SparseDot};
 use crate::graph::{broadcast, FloatOp};
+use ndarray::{ArrayViewD, Axis, IxDyn, Slice};
 use tract_onnx::pb::NodeProto;
 
 /// Integer values of a constant input, or of an attribute for older opsets.
@@ -19,18 +20,18 @@ fn ints(node: &NodeProto, ops: &[Operand], input: usize, attr: &str) -> Option<V
     }
 }
 
-/// A gather whose output coordinate maps to one input coordinate.
-fn gather_map(
-    x: usize,
-    xs: &[usize],
-    out: Vec<usize>,
-    src: impl Fn(&[usize]) -> Vec<usize>,
-) -> Lowered {
-    let st = strides(xs);
-    let sources = all_coords(&out)
-        .map(|o| (0, ravel(&src(&o), &st) as u32))
-        .collect();
-    Lowered::Op(FloatOp::Gather(Gather { sources }), vec![x], out)
+/// The copy of input `x` that `view` (a view of `x`'s index tensor, see [`iota`]) selects,
+/// in the view's row-major order.
+fn copy_of(x: usize, view: ArrayViewD<'_, u32>) -> (FloatOp, Vec<usize>, Vec<usize>) {
+    let sources = view.iter().map(|&i| (0, i)).collect();
+    let op = FloatOp::Gather(Gather { sources });
+    (op, vec![x], view.shape().to_vec())
+}
+
+/// [`copy_of`] as the one op of a node.
+fn copy(x: usize, view: ArrayViewD<'_, u32>) -> Lowered {
+    let (op, ins, out) = copy_of(x, view);
+    Lowered::Op(op, ins, out)
 }
 
 /// Transpose by `perm` (default: reversed axes).
@@ -48,14 +49,7 @@ pub fn transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowe
             xs.len()
         ));
     }
-    let out: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    Ok(gather_map(x, &xs, out, |o| {
-        let mut c = vec![0; o.len()];
-        for (i, &p) in perm.iter().enumerate() {
-            c[p] = o[i];
-        }
-        c
-    }))
+    Ok(copy(x, iota(&xs).view().permuted_axes(IxDyn(&perm))))
 }
 
 /// Concat along `axis`; every input must be an activation.
@@ -63,19 +57,13 @@ pub fn concat(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
     let ids = all_acts(ops, "Concat")?;
     let first = l.shape(*ids.first().ok_or("no inputs")?).to_vec();
     let ax = axis(attr_i(node, "axis", 0), first.len())?;
-    let mut out = first.clone();
-    out[ax] = ids.iter().map(|&i| l.shape(i)[ax]).sum();
-    let mut sources = Vec::new();
-    for o in all_coords(&out) {
-        let (mut k, mut pos) = (0, o[ax]);
-        while pos >= l.shape(ids[k])[ax] {
-            pos -= l.shape(ids[k])[ax];
-            k += 1;
-        }
-        let mut c = o.clone();
-        c[ax] = pos;
-        sources.push((k as u32, ravel(&c, &strides(l.shape(ids[k]))) as u32));
-    }
+    let parts: Vec<_> = (ids.iter().enumerate())
+        .map(|(k, &i)| iota(l.shape(i)).mapv(|v| (k as u32, v)))
+        .collect();
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    let joined = ndarray::concatenate(Axis(ax), &views).map_err(|e| e.to_string())?;
+    let out = joined.shape().to_vec();
+    let sources = joined.iter().copied().collect();
     Ok(Lowered::Op(FloatOp::Gather(Gather { sources }), ids, out))
 }
 
@@ -122,8 +110,7 @@ pub fn slice(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered,
     let ends = ints(node, ops, 2, "ends").ok_or("ends are required")?;
     let axes = ints(node, ops, 3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
     let steps = ints(node, ops, 4, "steps").unwrap_or_else(|| vec![1; starts.len()]);
-    let (mut begin, mut step) = (vec![0i64; xs.len()], vec![1i64; xs.len()]);
-    let mut out = xs.clone();
+    let mut cut: Vec<Slice> = vec![Slice::from(..); xs.len()];
     for i in 0..starts.len() {
         let a = axis(*axes.get(i).ok_or("axes too short")?, xs.len())?;
         let (d, s) = (xs[a] as i64, *steps.get(i).ok_or("steps too short")?);
@@ -132,20 +119,10 @@ pub fn slice(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered,
         }
         let clamp = |v: i64| if v < 0 { (v + d).max(0) } else { v.min(d) };
         let (b, e) = (clamp(starts[i]), clamp(ends[i]));
-        begin[a] = b;
-        step[a] = s;
-        out[a] = if e > b {
-            ((e - b + s - 1) / s) as usize
-        } else {
-            0
-        };
+        cut[a] = Slice::new(b as isize, Some(e.max(b) as isize), s as isize);
     }
-    Ok(gather_map(x, &xs, out, |o| {
-        o.iter()
-            .enumerate()
-            .map(|(i, &c)| (begin[i] + c as i64 * step[i]) as usize)
-            .collect()
-    }))
+    let idx = iota(&xs);
+    Ok(copy(x, idx.slice_each_axis(|ax| cut[ax.axis.index()])))
 }
 
 /// Split along `axis` into the sizes given (or equal parts, one per output).
@@ -157,20 +134,13 @@ pub fn split(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered,
         Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
         None => vec![xs[ax].div_ceil(parts); parts],
     };
+    let idx = iota(&xs);
     let mut nodes = Vec::new();
     let mut offset = 0;
     for size in sizes.iter().take(parts) {
         let size = (*size).min(xs[ax].saturating_sub(offset));
-        let mut out = xs.clone();
-        out[ax] = size;
-        let Lowered::Op(op, ins, shape) = gather_map(x, &xs, out, |o| {
-            let mut c = o.to_vec();
-            c[ax] += offset;
-            c
-        }) else {
-            unreachable!("gather_map returns one op")
-        };
-        nodes.push((op, ins, shape));
+        let part = idx.slice_axis(Axis(ax), Slice::from(offset..offset + size));
+        nodes.push(copy_of(x, part));
         offset += size;
     }
     let outputs = (0..nodes.len()).collect();
@@ -184,13 +154,12 @@ pub fn expand(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
         return Err("the shape must be a constant (fixed at compile time)".into());
     };
     let target: Vec<usize> = shape.data.iter().map(|&d| d.max(0.0) as usize).collect();
-    let (out, [ix, _]) = broadcast(&xs, &target).ok_or("shapes do not broadcast")?;
-    let sources = ix.into_iter().map(|i| (0, i)).collect();
-    Ok(Lowered::Op(
-        FloatOp::Gather(Gather { sources }),
-        vec![x],
-        out,
-    ))
+    let (out, _) = broadcast(&xs, &target).ok_or("shapes do not broadcast")?;
+    let idx = iota(&xs);
+    let view = idx
+        .broadcast(IxDyn(&out))
+        .ok_or("shapes do not broadcast")?;
+    Ok(copy(x, view))
 }
 
 /// Tile by constant repeats.
@@ -202,14 +171,12 @@ pub fn tile(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Str
     if reps.data.len() != xs.len() {
         return Err("repeats must have one value per axis".into());
     }
-    let out: Vec<usize> = xs
-        .iter()
-        .zip(&reps.data)
-        .map(|(d, r)| d * r.max(0.0) as usize)
-        .collect();
-    Ok(gather_map(x, &xs.clone(), out, |o| {
-        o.iter().zip(&xs).map(|(c, d)| c % d).collect()
-    }))
+    let mut tiled = iota(&xs);
+    for (a, &r) in reps.data.iter().enumerate() {
+        let copies = vec![tiled.view(); r.max(0.0) as usize];
+        tiled = ndarray::concatenate(Axis(a), &copies).map_err(|e| e.to_string())?;
+    }
+    Ok(copy(x, tiled.view()))
 }
 
 /// Gather along `axis` with constant indices.
@@ -242,16 +209,11 @@ pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
         .chain(&xs[ax + 1..])
         .copied()
         .collect();
-    let r = idx.shape.len();
-    Ok(gather_map(x, &xs, out, |o| {
-        let flat = ravel(&o[ax..ax + r], &strides(&idx.shape));
-        o[..ax]
-            .iter()
-            .copied()
-            .chain([indices[flat]])
-            .chain(o[ax + r..].iter().copied())
-            .collect()
-    }))
+    let picked = iota(&xs).select(Axis(ax), &indices);
+    let picked = picked
+        .into_shape_with_order(IxDyn(&out))
+        .map_err(|e| e.to_string())?;
+    Ok(copy(x, picked.view()))
 }
 
 /// Gather of a constant table along axis 0 by indices from an activation: an embedding
