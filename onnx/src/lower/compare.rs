@@ -93,47 +93,66 @@ pub(super) fn extremum(
         .map(|v| v.into_iter().map(|r| vec![(r, 1.0)]).collect())
         .collect();
     while lists.iter().any(|v| v.len() > 1) {
-        // d = relu(sign·(A − B)) for every pair.
         let mut diff = DotBuilder::new();
-        let pairs: Vec<Vec<(Combo, u32)>> = lists
+        let pairs: Vec<_> = lists
             .iter()
-            .map(|v| {
-                v.chunks(2)
-                    .filter(|c| c.len() == 2)
-                    .map(|c| {
-                        let terms: Combo = c[0]
-                            .iter()
-                            .map(|&(r, w)| (r, sign * w))
-                            .chain(c[1].iter().map(|&(r, w)| (r, -sign * w)))
-                            .collect();
-                        (c[1].clone(), diff.push(&terms, 0.0))
-                    })
-                    .collect()
-            })
+            .map(|v| differences(v, sign, &mut diff))
             .collect();
         let d_id = push_relu(&mut nodes, base, diff.node());
-        // max = B + sign·d; an odd last candidate is carried through.
         lists = lists
             .iter()
             .zip(pairs)
-            .map(|(v, ps)| {
-                let mut out: Vec<Combo> = ps
-                    .into_iter()
-                    .map(|(mut b, d)| {
-                        b.push(((d_id, d), sign));
-                        b
-                    })
-                    .collect();
-                if v.len() % 2 == 1 {
-                    out.push(v[v.len() - 1].clone());
-                }
-                out
-            })
+            .map(|(v, ps)| winners(v, ps, (d_id, sign)))
             .collect();
     }
     let finals: Vec<Combo> = lists.into_iter().map(|mut v| v.remove(0)).collect();
+    nodes.push(result(&finals, out));
+    let last = nodes.len() - 1;
+    Ok(Lowered::Nodes {
+        nodes,
+        outputs: vec![last],
+    })
+}
+
+/// One level of a window's tournament: for each pair `(A, B)` of candidates, the term
+/// `sign·(A − B)` pushed into `diff` (whose ReLU is `d`), with `B` and `d`'s position.
+fn differences(candidates: &[Combo], sign: f64, diff: &mut DotBuilder) -> Vec<(Combo, u32)> {
+    candidates
+        .chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| {
+            let terms: Combo = (c[0].iter().map(|&(r, w)| (r, sign * w)))
+                .chain(c[1].iter().map(|&(r, w)| (r, -sign * w)))
+                .collect();
+            (c[1].clone(), diff.push(&terms, 0.0))
+        })
+        .collect()
+}
+
+/// The candidates left after a level: `B + sign·d` for each pair; an odd last candidate is
+/// carried through.
+fn winners(
+    candidates: &[Combo],
+    pairs: Vec<(Combo, u32)>,
+    (d_id, sign): (usize, f64),
+) -> Vec<Combo> {
+    let mut out: Vec<Combo> = pairs
+        .into_iter()
+        .map(|(mut b, d)| {
+            b.push(((d_id, d), sign));
+            b
+        })
+        .collect();
+    if candidates.len() % 2 == 1 {
+        out.push(candidates[candidates.len() - 1].clone());
+    }
+    out
+}
+
+/// The window results: copies when every window held one value, else one dot product
+/// (one requantization) per output.
+fn result(finals: &[Combo], out: Vec<usize>) -> Node {
     if finals.iter().all(|c| matches!(c[..], [(_, w)] if w == 1.0)) {
-        // Windows of one value: copies.
         let sources: Vec<Ref> = finals.iter().map(|c| c[0].0).collect();
         let mut ids: Vec<usize> = sources.iter().map(|s| s.0).collect();
         ids.sort_unstable();
@@ -142,20 +161,14 @@ pub(super) fn extremum(
             .iter()
             .map(|&(id, i)| (ids.iter().position(|&x| x == id).unwrap_or(0) as u32, i))
             .collect();
-        nodes.push((FloatOp::Gather(Gather { sources }), ids, out));
-    } else {
-        let mut result = DotBuilder::new();
-        for c in &finals {
-            result.push(c, 0.0);
-        }
-        let (op, inputs, _) = result.node();
-        nodes.push((op, inputs, out));
+        return (FloatOp::Gather(Gather { sources }), ids, out);
     }
-    let last = nodes.len() - 1;
-    Ok(Lowered::Nodes {
-        nodes,
-        outputs: vec![last],
-    })
+    let mut dot = DotBuilder::new();
+    for c in finals {
+        dot.push(c, 0.0);
+    }
+    let (op, inputs, _) = dot.node();
+    (op, inputs, out)
 }
 
 fn variadic(l: &Lowering, ops: &[Operand], op: &str, sign: f64) -> Result<Lowered, String> {

@@ -213,90 +213,112 @@ pub fn conv_transpose(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result
     let Some(Operand::Const(w)) = ops.get(1) else {
         return Err("weights must be a constant".into());
     };
-    let (batch, c_in, spatial) = (xs[0], xs[1], &xs[2..]);
-    let n = spatial.len();
-    let group = attr_i(node, "group", 1).max(1) as usize;
-    let (m_per, kernel) = (w.shape.get(1).copied().unwrap_or(0), w.shape[2..].to_vec());
-    if w.shape[0] != c_in || c_in % group != 0 || kernel.len() != n {
-        return Err(format!(
-            "weights {:?} do not fit {c_in} channels in {group} group(s)",
-            w.shape
-        ));
-    }
-    let m_out = m_per * group;
+    let g = Transposed::new(node, &xs, &w.shape)?;
+    let m_out = g.m_per * g.group;
     let bias = match ops.get(2) {
         Some(Operand::Const(b)) if b.data.len() == m_out => b.data.clone(),
         None => vec![0.0; m_out],
         _ => return Err("bias must be a constant of M values".into()),
     };
-    let get = |name: &str, d: usize, len: usize| -> Vec<usize> {
-        attr_ints(node, name).map_or(vec![d; len], |v| {
-            v.iter().map(|&x| x.max(0) as usize).collect()
-        })
-    };
-    let (st, dil, pads, opad) = (
-        get("strides", 1, n),
-        get("dilations", 1, n),
-        get("pads", 0, 2 * n),
-        get("output_padding", 0, n),
-    );
-    if attr_ints(node, "output_shape").is_some() {
-        return Err("output_shape is not supported; give pads".into());
-    }
-    let out_sp: Vec<usize> = (0..n)
-        .map(|i| {
-            let full = st[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
-            full.checked_sub(pads[i] + pads[n + i])
-                .ok_or("pads larger than the output")
-        })
-        .collect::<Result<_, _>>()?;
-    let out: Vec<usize> = [batch, m_out]
-        .iter()
-        .copied()
-        .chain(out_sp.iter().copied())
+    let out: Vec<usize> = [xs[0], m_out].into_iter().chain(g.out_sp.clone()).collect();
+    let terms = g.terms(&xs, w, &out);
+    let plane: usize = g.out_sp.iter().product();
+    let b = (0..terms.len())
+        .map(|j| bias[(j / plane) % m_out])
         .collect();
-    let (xst, wst, ost) = (strides(&xs), strides(&w.shape), strides(&out));
-    let total: usize = out.iter().product();
-    let mut terms: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); total];
-    let c_per = c_in / group;
-    for xc in all_coords(&xs) {
-        let (b, c, pos) = (xc[0], xc[1], &xc[2..]);
-        let g = c / c_per;
-        for k in all_coords(&kernel) {
-            let o: Option<Vec<usize>> = (0..n)
-                .map(|i| {
-                    let v = (pos[i] * st[i] + k[i] * dil[i]) as i64 - pads[i] as i64;
-                    (v >= 0 && (v as usize) < out_sp[i]).then_some(v as usize)
-                })
-                .collect();
-            let Some(o) = o else { continue };
-            for mp in 0..m_per {
-                let m = g * m_per + mp;
-                let oi = ravel(
-                    &[b, m]
-                        .iter()
-                        .copied()
-                        .chain(o.iter().copied())
-                        .collect::<Vec<_>>(),
-                    &ost,
-                );
-                let wi = ravel(
-                    &[c, mp]
-                        .iter()
-                        .copied()
-                        .chain(k.iter().copied())
-                        .collect::<Vec<_>>(),
-                    &wst,
-                );
-                terms[oi].push((0, ravel(&xc, &xst) as u32, w.data[wi]));
-            }
-        }
-    }
-    let plane: usize = out_sp.iter().product();
-    let b = (0..total).map(|j| bias[(j / plane) % m_out]).collect();
     Ok(Lowered::Op(
         FloatOp::SparseDot(SparseDot { terms, b }),
         vec![x],
         out,
     ))
+}
+
+/// A transposed convolution's geometry: groups, kernel, strides, dilations, pads and the
+/// output's spatial size.
+struct Transposed {
+    group: usize,
+    m_per: usize,
+    kernel: Vec<usize>,
+    st: Vec<usize>,
+    dil: Vec<usize>,
+    pads: Vec<usize>,
+    out_sp: Vec<usize>,
+}
+
+impl Transposed {
+    fn new(node: &NodeProto, xs: &[usize], ws: &[usize]) -> Result<Self, String> {
+        let (c_in, spatial) = (xs[1], &xs[2..]);
+        let n = spatial.len();
+        let group = attr_i(node, "group", 1).max(1) as usize;
+        let (m_per, kernel) = (ws.get(1).copied().unwrap_or(0), ws[2..].to_vec());
+        if ws[0] != c_in || c_in % group != 0 || kernel.len() != n {
+            return Err(format!(
+                "weights {ws:?} do not fit {c_in} channels in {group} group(s)"
+            ));
+        }
+        let get = |name: &str, d: usize, len: usize| -> Vec<usize> {
+            attr_ints(node, name).map_or(vec![d; len], |v| {
+                v.iter().map(|&x| x.max(0) as usize).collect()
+            })
+        };
+        let (st, dil, pads, opad) = (
+            get("strides", 1, n),
+            get("dilations", 1, n),
+            get("pads", 0, 2 * n),
+            get("output_padding", 0, n),
+        );
+        if attr_ints(node, "output_shape").is_some() {
+            return Err("output_shape is not supported; give pads".into());
+        }
+        let out_sp = (0..n)
+            .map(|i| {
+                let full = st[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
+                full.checked_sub(pads[i] + pads[n + i])
+                    .ok_or("pads larger than the output")
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            group,
+            m_per,
+            kernel,
+            st,
+            dil,
+            pads,
+            out_sp,
+        })
+    }
+
+    /// The output position input position `pos` reaches through kernel offset `k`, if it
+    /// lies inside the (cropped) output.
+    fn target(&self, pos: &[usize], k: &[usize]) -> Option<Vec<usize>> {
+        (0..pos.len())
+            .map(|i| {
+                let v = (pos[i] * self.st[i] + k[i] * self.dil[i]) as i64 - self.pads[i] as i64;
+                (v >= 0 && (v as usize) < self.out_sp[i]).then_some(v as usize)
+            })
+            .collect()
+    }
+
+    /// Every input value scattered through the kernel: the terms of each output value.
+    fn terms(&self, xs: &[usize], w: &super::Const, out: &[usize]) -> Vec<Vec<(u32, u32, f64)>> {
+        let (xst, wst, ost) = (strides(xs), strides(&w.shape), strides(out));
+        let mut terms = vec![Vec::new(); out.iter().product()];
+        let c_per = xs[1] / self.group;
+        for xc in all_coords(xs) {
+            let (b, c, pos) = (xc[0], xc[1], &xc[2..]);
+            let xi = ravel(&xc, &xst) as u32;
+            for k in all_coords(&self.kernel) {
+                let Some(o) = self.target(pos, &k) else {
+                    continue;
+                };
+                for mp in 0..self.m_per {
+                    let m = (c / c_per) * self.m_per + mp;
+                    let oi = ravel(&[&[b, m][..], &o].concat(), &ost);
+                    let wi = ravel(&[&[c, mp][..], &k].concat(), &wst);
+                    terms[oi].push((0, xi, w.data[wi]));
+                }
+            }
+        }
+        terms
+    }
 }
