@@ -65,6 +65,7 @@ pub(crate) fn model(public_input: bool) -> Model {
     }
 }
 
+use crate::ops::test_support::model_failures;
 use crate::ops::test_support::run_model as run;
 
 #[test]
@@ -83,35 +84,45 @@ fn tall_and_wide_requant_layouts_verify_and_bind_outputs() {
     let m = model(false);
     for lanes in [2, 4, 8] {
         run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
-        let err = run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |_, inst| {
-            inst[0] += Fr::from(1u64);
-        });
-        assert!(err.is_err(), "lanes {lanes}");
-        let err = run_model_at(&m, Some(lanes), vec![1, -2, 30, 4, 5], |trace, _| {
+        let f = model_failures(&m, Some(lanes), vec![1, -2, 30, 4, 5], |_, inst| {
+            inst[1] += Fr::from(1u64);
+        })
+        .unwrap_err();
+        assert!(
+            f.iter().all(|f| f.ends_with("('dot')")),
+            "lanes {lanes}: {f:?}"
+        );
+        let f = model_failures(&m, Some(lanes), vec![1, -2, 30, 4, 5], |trace, _| {
             trace.tensors[1][0] += 1;
-        });
-        assert!(err.is_err(), "lanes {lanes}");
+        })
+        .unwrap_err();
+        // The Add rows read the changed value; the copies from the Linear row and to the
+        // output's binding row fail.
+        assert!(f.iter().all(|f| f == "permutation"), "lanes {lanes}: {f:?}");
     }
 }
 
 #[test]
 fn rejects_changed_output_instance() {
     let m = model(false);
-    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| {
+    let f = model_failures(&m, None, vec![1, -2, 30, 4, 5], |_, inst| {
         let last = inst.len() - 1;
         inst[last] += Fr::from(1u64);
-    });
-    assert!(err.is_err());
+    })
+    .unwrap_err();
+    assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
 }
 
 #[test]
 fn public_input_is_bound() {
     let m = model(true);
     run(&m, vec![1, -2, 30, 4, 5], |_, _| {}).unwrap();
-    let err = run(&m, vec![1, -2, 30, 4, 5], |_, inst| {
-        inst[0] += Fr::from(1u64)
-    });
-    assert!(err.is_err());
+    // The second public input (MockProver cannot describe a failure on row 0).
+    let f = model_failures(&m, None, vec![1, -2, 30, 4, 5], |_, inst| {
+        inst[1] += Fr::from(1u64)
+    })
+    .unwrap_err();
+    assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
 }
 
 #[test]
@@ -120,7 +131,6 @@ fn rejects_witness_that_breaks_a_copy() {
     // (the Add rows and the output instances) is recomputed honestly from the altered value.
     // Every gate then holds; only the copy from the Linear row's output to the Add row's
     // input is broken, and it alone must fail.
-    use crate::ops::test_support::model_failures;
     let m = model(false);
     let failures = model_failures(&m, None, vec![1, -2, 30, 4, 5], |trace, inst| {
         trace.tensors[1][0] += 1;
@@ -202,10 +212,16 @@ fn sparse_dot_and_gather_verify_and_bind_outputs() {
     let out = &trace.tensors[2];
     assert_eq!(out[0], trace.tensors[1][1]);
     assert_eq!(out[1], trace.tensors[1][0]);
-    assert!(run(&m, vec![7, -3, 2, 9], |_, inst| inst[1] += Fr::from(1u64)).is_err());
-    // A dot lane that does not copy its input cell: the trace's input changes under the
-    // circuit's feet while the instance keeps the honest output.
-    assert!(run(&m, vec![7, -3, 2, 9], |t, _| t.tensors[0][3] += 1).is_err());
+    let f = model_failures(&m, None, vec![7, -3, 2, 9], |_, inst| {
+        inst[1] += Fr::from(1u64)
+    })
+    .unwrap_err();
+    assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
+    // Another input than the instance's outputs were computed from.
+    let f = model_failures(&m, None, vec![7, -3, 2, 9], |t, _| t.tensors[0][3] += 1).unwrap_err();
+    // The rows follow the changed input, so the outputs no longer equal the values their
+    // binding rows hold: those copies fail.
+    assert!(f.iter().all(|f| f == "permutation"), "{f:?}");
 }
 
 #[test]
@@ -235,5 +251,9 @@ fn product_of_activations_verifies_and_binds_outputs() {
     run(&m, vec![9, -4, 30], |_, _| {}).unwrap();
     let out = &execute(&m, vec![vec![9, -4, 30]]).unwrap().tensors[1];
     assert_eq!(out[0], (9 * 30 + 2) >> 2);
-    assert!(run(&m, vec![9, -4, 30], |_, inst| inst[0] += Fr::from(1u64)).is_err());
+    let f = model_failures(&m, None, vec![9, -4, 30], |_, inst| {
+        inst[1] += Fr::from(1u64)
+    })
+    .unwrap_err();
+    assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
 }

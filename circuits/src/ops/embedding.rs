@@ -152,7 +152,7 @@ mod tests {
     use super::*;
     use crate::execute::execute;
     use crate::ir::Model;
-    use crate::ops::test_support::{run_model, OneNode};
+    use crate::ops::test_support::{model_failures, run_model, OneNode};
     use crate::ops::Op;
     use crate::Fr;
 
@@ -195,8 +195,12 @@ mod tests {
 
     #[test]
     fn rejects_a_changed_output() {
-        let r = run_model(&model(), indices(), |_, inst| inst[4] += Fr::from(1u64));
-        assert!(r.is_err());
+        // Its instance binding (a dot row: `acc = instance`) fails, and nothing else.
+        let f = model_failures(&model(), None, indices(), |_, inst| {
+            inst[4] += Fr::from(1u64)
+        })
+        .unwrap_err();
+        assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
     }
 
     #[test]
@@ -220,7 +224,7 @@ mod tests {
         // Index 4 of a 4-row table: the reference refuses it, and a witness that carries it
         // anyway finds no table row.
         assert!(execute(&model(), vec![vec![16, 0, 0]]).is_err());
-        let r = run_model(&model(), indices(), |t, _| t.tensors[0][0] = 16);
-        assert!(r.is_err());
+        let f = model_failures(&model(), None, indices(), |t, _| t.tensors[0][0] = 16).unwrap_err();
+        assert!(f.iter().any(|f| f == "lookup 'fn table'"), "{f:?}");
     }
 }

@@ -158,7 +158,7 @@ mod tests {
     use super::*;
     use crate::execute::execute;
     use crate::ir::Model;
-    use crate::ops::test_support::{run_model, OneNode};
+    use crate::ops::test_support::{model_failures, run_model, OneNode};
     use crate::ops::Op;
     use crate::Fr;
 
@@ -203,6 +203,8 @@ mod tests {
     #[test]
     fn honest_product_verifies_and_binds_outputs() {
         run_model(&model(), x(), |_, _| {}).unwrap();
-        assert!(run_model(&model(), x(), |_, inst| inst[3] += Fr::from(1u64)).is_err());
+        let f =
+            model_failures(&model(), None, x(), |_, inst| inst[3] += Fr::from(1u64)).unwrap_err();
+        assert!(f.iter().all(|f| f.ends_with("('dot')")), "{f:?}");
     }
 }
