@@ -100,6 +100,13 @@ impl QuantCtx<'_> {
         Ok(())
     }
 
+    /// The scales of a product of the two inputs: it lands at `s_a + s_b` (the first), and
+    /// is shifted down to the wanted scale when that is coarser (the second).
+    pub fn product_scales(&self) -> (u32, u32) {
+        let s_pre = self.in_scales[0] + self.in_scales[1];
+        (s_pre, self.want.min(s_pre))
+    }
+
     /// The weight scale for weights up to `max_w` multiplying inputs at scale `s_in`, and
     /// the output scale: the product lands at `s_in + s_w`, which is shifted down to the
     /// wanted scale, by at most `MAX_BITS` (the weight scale gives way if needed).

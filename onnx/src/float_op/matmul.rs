@@ -34,8 +34,7 @@ impl FloatOperator for MatMul {
     }
 
     fn quantize(&self, q: &QuantCtx) -> Result<Quantized, OnnxError> {
-        let s_pre = q.in_scales[0] + q.in_scales[1];
-        let s_out = q.want.min(s_pre);
+        let (s_pre, s_out) = q.product_scales();
         let [m, k, n] = self.dims;
         let op = ops::MatMul {
             m,

@@ -36,8 +36,7 @@ impl FloatOperator for Mul {
     }
 
     fn quantize(&self, q: &QuantCtx) -> Result<Quantized, OnnxError> {
-        let s_pre = q.in_scales[0] + q.in_scales[1];
-        let s_out = q.want.min(s_pre);
+        let (s_pre, s_out) = q.product_scales();
         let op = Elementwise {
             mul: vec![0, 0],
             constant: q.q_all(&self.bias, s_pre)?,
