@@ -1,4 +1,5 @@
-//! Input files: `{"input_data": [[…values of input 0…], …]}`, one flat list per graph input.
+//! Input files: `{"input_data": [[…values of input 0…], …]}`, one flat list per graph input;
+//! values are numbers, or `true`/`false` for a boolean input (read as 1 and 0).
 
 use crate::Error;
 use serde_json::Value;
@@ -36,9 +37,11 @@ pub fn parse_input(text: &str) -> Result<Vec<Vec<f64>>, String> {
             values
                 .iter()
                 .enumerate()
-                .map(|(j, x)| {
-                    x.as_f64()
-                        .ok_or_else(|| format!("input_data[{i}][{j}] = {x} is not a number"))
+                .map(|(j, x)| match x {
+                    Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+                    _ => x.as_f64().ok_or_else(|| {
+                        format!("input_data[{i}][{j}] = {x} is not a number or a boolean")
+                    }),
                 })
                 .collect()
         })
@@ -74,6 +77,10 @@ mod tests {
         assert_eq!(
             parse_input(r#"{"input_data": [[1, 2.5]]}"#).unwrap(),
             vec![vec![1.0, 2.5]]
+        );
+        assert_eq!(
+            parse_input(r#"{"input_data": [[true, false, 3]]}"#).unwrap(),
+            vec![vec![1.0, 0.0, 3.0]]
         );
         assert!(parse_input(r#"{"input_data": [[1, "x"]]}"#)
             .unwrap_err()

@@ -37,6 +37,7 @@ pub use input::{parse_input, read_input, read_tensor_pb, unsupported_ops};
 pub use settings::{NodeSummary, Settings};
 pub use zkonnx_circuits::planner::{PlanOptions, Target, LANE_CHOICES};
 pub use zkonnx_circuits::CircuitError;
+pub use zkonnx_onnx::scope::Nature as OutOfScopeNature;
 pub use zkonnx_onnx::{CalibrateOptions, CalibrationReport, InputRange, OnnxError};
 pub use zkonnx_prover::artifacts::{names, write_atomic};
 pub use zkonnx_prover::{Prover, ProverError};

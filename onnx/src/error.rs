@@ -21,6 +21,33 @@ pub enum OnnxError {
         /// Decoder error.
         reason: String,
     },
+    /// A tensor file (`.pb`) cannot be read, or holds a type zkonnx does not read.
+    #[error("{path}: {reason}")]
+    Tensor {
+        /// File path.
+        path: String,
+        /// What is wrong, naming the tensor type when it is the cause.
+        reason: String,
+    },
+    /// A tensor's element type is one zkonnx does not read (strings, complex numbers,
+    /// bfloat16, float8, 4-bit and 2-bit storage types).
+    #[error("{what}: tensor type {type_name} is not supported (zkonnx reads numeric and boolean tensors)")]
+    ElementType {
+        /// The tensor: a file, an input or a constant.
+        what: String,
+        /// The ONNX name of its element type.
+        type_name: &'static str,
+    },
+    /// The model uses an op that is not a fixed function of fixed-shape numeric tensors.
+    #[error("operator '{op_type}' at node '{node}' is out of scope: {}", nature.describe())]
+    OutOfScope {
+        /// ONNX op type.
+        op_type: String,
+        /// Node name.
+        node: String,
+        /// Why.
+        nature: crate::scope::Nature,
+    },
     /// The model uses an operator zkonnx cannot prove.
     #[error("unsupported operator '{op_type}' at node '{node}' (supported: {supported})")]
     Unsupported {

@@ -14,6 +14,8 @@ pub mod input_range;
 pub mod load;
 pub mod lower;
 pub mod quantize;
+pub mod scope;
+pub mod tensor_proto;
 pub mod tract_reference;
 
 pub use calibrate::{calibrate, CalibrateOptions, CalibrationReport};

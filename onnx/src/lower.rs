@@ -15,6 +15,8 @@ mod norm;
 mod shape;
 mod softmax;
 mod table;
+mod types;
+mod values;
 mod window;
 
 use crate::error::OnnxError;
@@ -95,6 +97,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Max", compare::max),
     ("Min", compare::min),
     ("MaxPool", compare::max_pool),
+    ("ReduceMax", compare::reduce_max),
+    ("ReduceMin", compare::reduce_min),
     ("Clip", compare::clip),
     ("Sigmoid", table::table_fn),
     ("Tanh", table::table_fn),
@@ -110,10 +114,13 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Sign", table::table_fn),
     ("Shrink", table::table_fn),
     ("HardSwish", table::table_fn),
+    ("Reciprocal", table::table_fn),
     ("Pow", table::pow),
     ("InstanceNormalization", norm::instance_norm),
     ("Softmax", softmax::softmax),
     ("LogSoftmax", softmax::log_softmax),
+    ("Cast", values::cast_activation),
+    ("CastLike", values::cast_activation),
 ];
 
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.
@@ -123,7 +130,7 @@ pub fn missing_ops(proto: &ModelProto) -> Vec<String> {
         .iter()
         .flat_map(|g| &g.node)
         .map(|n| n.op_type.clone())
-        .filter(|t| !OP_TABLE.iter().any(|(name, _)| name == t))
+        .filter(|t| !OP_TABLE.iter().any(|(name, _)| name == t) && values::value_op(t).is_none())
         .collect();
     missing.sort();
     missing.dedup();
@@ -132,11 +139,14 @@ pub fn missing_ops(proto: &ModelProto) -> Vec<String> {
 
 /// The supported op types, for messages.
 pub fn supported() -> String {
-    OP_TABLE
+    let mut names: Vec<&str> = OP_TABLE
         .iter()
         .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
+        .chain(values::VALUE_OPS.iter().map(|(n, _)| *n))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
 }
 
 struct Lowering {
@@ -145,6 +155,8 @@ struct Lowering {
     graph: FloatGraph,
     acts: HashMap<String, usize>,
     consts: HashMap<String, Const>,
+    /// Element types of the tensors lowered so far.
+    types: types::ElemTypes,
 }
 
 impl Lowering {
@@ -235,7 +247,8 @@ pub fn graph_inputs(proto: &ModelProto) -> Vec<&ValueInfoProto> {
         .collect()
 }
 
-fn elem_type(v: &ValueInfoProto) -> Option<i32> {
+/// The element type code a value declares, if it is a tensor.
+pub fn elem_type(v: &ValueInfoProto) -> Option<i32> {
     match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(TypeValue::TensorType(t)) => Some(t.elem_type),
         _ => None,
@@ -244,7 +257,7 @@ fn elem_type(v: &ValueInfoProto) -> Option<i32> {
 
 /// True for an integer (or boolean) tensor input.
 pub fn is_integer(v: &ValueInfoProto) -> bool {
-    matches!(elem_type(v), Some(2..=7 | 9 | 12 | 13))
+    elem_type(v).is_some_and(crate::tensor_proto::is_integer_type)
 }
 
 /// Lowers a decoded ONNX model to the float graph.
@@ -268,10 +281,10 @@ pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGrap
         graph: FloatGraph::default(),
         acts: HashMap::new(),
         consts: HashMap::new(),
+        types: types::ElemTypes::declared(g),
     };
     for t in &g.initializer {
-        l.consts
-            .insert(t.name.clone(), load_const(t).map_err(OnnxError::Invalid)?);
+        l.consts.insert(t.name.clone(), load_const(t)?);
     }
     for (name, shape, data) in fixed {
         let c = Const {
@@ -281,7 +294,7 @@ pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGrap
         l.consts.insert(name.clone(), c);
     }
     for input in g.input.iter().filter(|i| !l.consts.contains_key(&i.name)) {
-        let shape = input_shape(input).map_err(OnnxError::Invalid)?;
+        let shape = input_shape(input)?;
         l.acts.insert(input.name.clone(), l.graph.inputs.len());
         l.graph.inputs.push((input.name.clone(), shape));
     }
@@ -315,13 +328,20 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         node: name.clone(),
         reason,
     };
-    let Some((_, f)) = OP_TABLE.iter().find(|(t, _)| *t == node.op_type) else {
-        return Err(OnnxError::Unsupported {
+    if let Some(nature) = crate::scope::out_of_scope(&node.op_type) {
+        return Err(OnnxError::OutOfScope {
             op_type: node.op_type.clone(),
             node: name,
-            supported: supported(),
+            nature,
         });
-    };
+    }
+    let out_type = l.types.infer(node);
+    if !crate::tensor_proto::is_readable(out_type) {
+        return Err(OnnxError::ElementType {
+            what: format!("node '{name}' ({})", node.op_type),
+            type_name: crate::tensor_proto::type_name(out_type),
+        });
+    }
     let operands = node
         .input
         .iter()
@@ -338,6 +358,23 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         .cloned()
         .ok_or_else(|| err("no output".into()))?;
     let all_const = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Const(_)));
+    let table = OP_TABLE
+        .iter()
+        .find(|(t, _)| *t == node.op_type)
+        .map(|(_, f)| *f);
+    if let Some(value) = values::value_op(&node.op_type).filter(|_| all_const || table.is_none()) {
+        let mut c = value(l, node, &operands).map_err(err)?;
+        values::coerce(&mut c.data, out_type);
+        l.consts.insert(out, c);
+        return Ok(());
+    }
+    let Some(f) = table else {
+        return Err(OnnxError::Unsupported {
+            op_type: node.op_type.clone(),
+            node: name,
+            supported: supported(),
+        });
+    };
     if all_const && node.op_type != "Constant" {
         let consts: Vec<Const> = operands
             .iter()
@@ -346,11 +383,23 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
                 Operand::Act(_) => None,
             })
             .collect();
-        let folded = fold_constant(*f, node, &consts).map_err(err)?;
+        let mut folded = fold_constant(f, node, &consts, l.opset).map_err(err)?;
+        // Integer semantics at compile time: a quotient truncates toward zero.
+        values::coerce(&mut folded.data, out_type);
         l.consts.insert(out, folded);
         return Ok(());
     }
-    match f(l, node, &operands).map_err(err)? {
+    if let Some(reason) = types::integer_refusal(node, out_type) {
+        return Err(err(reason));
+    }
+    let lowered = f(l, node, &operands).map_err(err)?;
+    if let Some(shape) = empty_output(&lowered) {
+        return Err(err(format!(
+            "yields an empty tensor (shape {shape:?}); a circuit proves tensors of at least \
+             one value"
+        )));
+    }
+    match lowered {
         Lowered::Const(c) => {
             l.consts.insert(out, c);
         }
@@ -377,22 +426,51 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
     Ok(())
 }
 
-/// Evaluates a node whose inputs are all constants, at compile time: the constants become the
-/// inputs of a scratch graph, the node is lowered into it and run.
-fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const, String> {
+/// The shape of an activation the lowering yields with no values, if any.
+fn empty_output(lowered: &Lowered) -> Option<&[usize]> {
+    let shapes: Vec<&[usize]> = match lowered {
+        Lowered::Const(_) => vec![],
+        Lowered::Op(_, _, shape) => vec![shape],
+        Lowered::Nodes { nodes, .. } => nodes.iter().map(|n| n.2.as_slice()).collect(),
+    };
+    shapes.into_iter().find(|s| s.contains(&0))
+}
+
+/// Ops whose lowering takes every input as an activation.
+const ALL_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum", "Mean"];
+
+/// Evaluates a node whose inputs are all constants, at compile time: the data constants
+/// become the inputs of a scratch graph (the first input, or all of them for
+/// [`ALL_ACTIVATIONS`]), the others stay constants (a Slice's starts, a Gather's indices), and
+/// the node is lowered into it and run.
+fn fold_constant(
+    f: LowerFn,
+    node: &NodeProto,
+    consts: &[Const],
+    opset: i64,
+) -> Result<Const, String> {
     let mut scratch = Lowering {
-        opset: 13,
+        opset,
         graph: FloatGraph::default(),
         acts: HashMap::new(),
         consts: HashMap::new(),
+        types: types::ElemTypes::default(),
     };
-    for (i, c) in consts.iter().enumerate() {
-        scratch
-            .graph
-            .inputs
-            .push((format!("c{i}"), c.shape.clone()));
+    let as_act = |k: usize| k == 0 || ALL_ACTIVATIONS.contains(&node.op_type.as_str());
+    let mut data: Vec<Vec<f64>> = Vec::new();
+    let mut operands: Vec<Operand> = Vec::new();
+    for (k, c) in consts.iter().enumerate() {
+        if as_act(k) {
+            operands.push(Operand::Act(scratch.graph.inputs.len()));
+            scratch
+                .graph
+                .inputs
+                .push((format!("c{k}"), c.shape.clone()));
+            data.push(c.data.clone());
+        } else {
+            operands.push(Operand::Const(c));
+        }
     }
-    let operands: Vec<Operand> = (0..consts.len()).map(Operand::Act).collect();
     let out_id = match f(&scratch, node, &operands)? {
         Lowered::Const(c) => return Ok(c),
         Lowered::Op(op, inputs, shape) => {
@@ -406,7 +484,6 @@ fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const
             first + outputs.first().copied().unwrap_or(0)
         }
     };
-    let data: Vec<Vec<f64>> = consts.iter().map(|c| c.data.clone()).collect();
     let (tensors, _) = scratch.graph.run(&data);
     Ok(Const {
         shape: scratch.graph.shape(out_id).to_vec(),
@@ -414,16 +491,18 @@ fn fold_constant(f: LowerFn, node: &NodeProto, consts: &[Const]) -> Result<Const
     })
 }
 
-fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, String> {
+fn input_shape(v: &ValueInfoProto) -> Result<Vec<usize>, OnnxError> {
     // Float and integer inputs are quantized alike (integers are exact at every scale).
     match elem_type(v) {
-        None => Err(format!("input '{}' is not a tensor", v.name)),
-        Some(1 | 10 | 11 | 16) => Ok(declared_shape(v)),
-        Some(_) if is_integer(v) => Ok(declared_shape(v)),
-        Some(t) => Err(format!(
-            "input '{}' is not a numeric tensor (type {t})",
+        None => Err(OnnxError::Invalid(format!(
+            "input '{}' is not a tensor",
             v.name
-        )),
+        ))),
+        Some(t) if crate::tensor_proto::is_readable(t) => Ok(declared_shape(v)),
+        Some(t) => Err(OnnxError::ElementType {
+            what: format!("input '{}'", v.name),
+            type_name: crate::tensor_proto::type_name(t),
+        }),
     }
 }
 
@@ -444,30 +523,9 @@ pub fn declared_shape(v: &ValueInfoProto) -> Vec<usize> {
         .collect()
 }
 
-fn load_const(t: &TensorProto) -> Result<Const, String> {
-    // FLOAT, INT32, INT64, DOUBLE: other types are refused before tract sees them.
-    if ![1, 6, 7, 11].contains(&t.data_type) {
-        return Err(format!(
-            "constant '{}' has unsupported data type {}",
-            t.name, t.data_type
-        ));
-    }
-    let tensor =
-        tract_onnx::tensor::load_tensor(&tract_onnx::data_resolver::MmapDataResolver, t, None)
-            .map_err(|e| format!("constant '{}': {e}", t.name))?;
-    let cast = tensor
-        .cast_to::<f64>()
-        .map_err(|e| format!("constant '{}': {e}", t.name))?;
-    let data = cast
-        .to_plain_array_view::<f64>()
-        .map_err(|e| format!("constant '{}': {e}", t.name))?
-        .iter()
-        .copied()
-        .collect();
-    Ok(Const {
-        shape: tensor.shape().to_vec(),
-        data,
-    })
+fn load_const(t: &TensorProto) -> Result<Const, OnnxError> {
+    let (shape, data) = crate::tensor_proto::values(t, &format!("constant '{}'", t.name))?;
+    Ok(Const { shape, data })
 }
 
 fn attr<'a>(node: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
@@ -640,9 +698,28 @@ fn reshape(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
     Ok(Lowered::Op(FloatOp::Reshape(Reshape), vec![a], out))
 }
 
+/// Constant: a tensor (`value`), or a scalar or list (`value_float(s)`, `value_int(s)`).
 fn constant(_: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<Lowered, String> {
-    let t = attr(node, "value")
-        .and_then(|a| a.t.as_ref())
-        .ok_or("only the 'value' attribute is supported")?;
-    Ok(Lowered::Const(load_const(t)?))
+    let a = node
+        .attribute
+        .first()
+        .ok_or("a Constant needs a value attribute")?;
+    let scalar = |x: f64| Const {
+        shape: vec![],
+        data: vec![x],
+    };
+    let list = |data: Vec<f64>| Const {
+        shape: vec![data.len()],
+        data,
+    };
+    Ok(Lowered::Const(match a.name.as_str() {
+        "value" => {
+            load_const(a.t.as_ref().ok_or("'value' holds no tensor")?).map_err(|e| e.to_string())?
+        }
+        "value_float" => scalar(f64::from(a.f)),
+        "value_int" => scalar(a.i as f64),
+        "value_floats" => list(a.floats.iter().map(|&x| f64::from(x)).collect()),
+        "value_ints" => list(a.ints.iter().map(|&x| x as f64).collect()),
+        other => return Err(format!("a Constant's '{other}' attribute is not supported")),
+    }))
 }

@@ -1,5 +1,6 @@
 //! Nonlinear elementwise functions by table lookup: Sigmoid, Tanh, Exp, Softplus, Elu, Selu,
-//! Erf, Gelu, Softsign, Sqrt, HardSigmoid, HardSwish, Sign, Shrink, Pow by a constant, 1/√x.
+//! Erf, Gelu, Softsign, Sqrt, HardSigmoid, HardSwish, Sign, Shrink, Pow by a constant, 1/√x,
+//! Reciprocal.
 //!
 //! Layout per value: a requant row that brings `x` to the table's input scale and proves it
 //! inside the table's domain `[-2^bits, 2^bits)`, then a function-table row whose input is
@@ -110,6 +111,7 @@ impl FnKind {
             "Sign" => FnKind::Sign,
             "Shrink" => FnKind::Shrink(f("lambd", 0.5), f("bias", 0.0)),
             "HardSwish" => FnKind::HardSwish,
+            "Reciprocal" => FnKind::Reciprocal,
             _ => return None,
         })
     }

@@ -161,11 +161,22 @@ pub fn batch_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Low
     Ok(dot(vec![x], xs, terms, b))
 }
 
-fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result<Lowered, String> {
+/// A reduction: its input, the flat indices of each output's group, the output shape.
+pub(super) type Groups = (usize, Vec<Vec<u32>>, Vec<usize>);
+
+/// The values a Reduce* node combines: its input, for each output value the flat indices it
+/// reduces over (from the `axes` input or attribute, `keepdims`, `noop_with_empty_axes`),
+/// and the output shape.
+pub(super) fn reduction_groups(
+    l: &Lowering,
+    node: &NodeProto,
+    ops: &[Operand],
+) -> Result<Groups, String> {
     let (x, xs) = single(l, ops)?;
     let raw = match ops.get(1) {
         Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
-        _ => attr_ints(node, "axes"),
+        Some(Operand::Act(_)) => return Err("the axes must be constants".into()),
+        None => attr_ints(node, "axes"),
     };
     let axes: Vec<usize> = match raw {
         Some(a) if !a.is_empty() => a
@@ -182,10 +193,8 @@ fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result
         .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
         .collect();
     let reduced: Vec<usize> = axes.iter().map(|&a| xs[a]).collect();
-    let count: usize = reduced.iter().product::<usize>().max(1);
     let st = strides(&xs);
-    let w = if mean { 1.0 / count as f64 } else { 1.0 };
-    let terms: Terms = all_coords(&kept)
+    let groups = all_coords(&kept)
         .map(|o| {
             all_coords(&reduced)
                 .map(|r| {
@@ -193,7 +202,7 @@ fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result
                     for (k, &a) in axes.iter().enumerate() {
                         c[a] = r[k];
                     }
-                    (0, ravel(&c, &st) as u32, w)
+                    ravel(&c, &st) as u32
                 })
                 .collect()
         })
@@ -207,6 +216,22 @@ fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result
             .map(|(_, &d)| d)
             .collect()
     };
+    Ok((x, groups, shape))
+}
+
+fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result<Lowered, String> {
+    let (x, groups, shape) = reduction_groups(l, node, ops)?;
+    let terms: Terms = groups
+        .iter()
+        .map(|g| {
+            let w = if mean {
+                1.0 / g.len().max(1) as f64
+            } else {
+                1.0
+            };
+            g.iter().map(|&i| (0, i, w)).collect()
+        })
+        .collect();
     let n = terms.len();
     Ok(dot(vec![x], shape, terms, vec![0.0; n]))
 }

@@ -1,10 +1,11 @@
-//! Max, Min, MaxPool and Clip, built from proven ReLUs: `max(a, b) = b + relu(a - b)` and
+//! Max, Min, MaxPool, ReduceMax, ReduceMin and Clip, built from proven ReLUs: `max(a, b) = b + relu(a - b)` and
 //! `min(a, b) = b - relu(b - a)`. Each ReLU is a requant row whose sign bit is proven, so a
 //! wrong maximum needs a wrong sign, which the requant chip rejects; no new chip is needed.
 //! A window's maximum is a tree of pairwise maxima, one pair of float ops per level.
 
 use super::index::{all_coords, ravel, strides};
-use super::{all_acts, attr_f, attr_i, attr_ints, broadcast_all, Lowered, Lowering, Operand};
+use super::window::Window;
+use super::{all_acts, attr_f, attr_ints, broadcast_all, Lowered, Lowering, Operand};
 use crate::float_op::{Gather, Relu, Reshape, SparseDot};
 use crate::graph::{broadcast, FloatOp};
 use std::collections::BTreeMap;
@@ -195,6 +196,34 @@ pub fn min(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
     variadic(l, ops, "Min", -1.0)
 }
 
+/// ReduceMax (`sign = 1`) and ReduceMin (`sign = -1`): the extremum of each reduced group.
+fn reduce_extremum(
+    l: &Lowering,
+    node: &NodeProto,
+    ops: &[Operand],
+    sign: f64,
+) -> Result<Lowered, String> {
+    let (x, groups, shape) = super::affine::reduction_groups(l, node, ops)?;
+    if groups.iter().any(Vec::is_empty) {
+        return Err("a reduction over an empty set".into());
+    }
+    let lists = groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|i| (x, i)).collect())
+        .collect();
+    extremum(l, lists, shape, sign)
+}
+
+/// ReduceMax.
+pub fn reduce_max(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    reduce_extremum(l, node, ops, 1.0)
+}
+
+/// ReduceMin.
+pub fn reduce_min(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    reduce_extremum(l, node, ops, -1.0)
+}
+
 /// MaxPool: padding never wins (it is −∞), so a window's maximum is over its inside values.
 pub fn max_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
     let [Operand::Act(x)] = ops else {
@@ -203,69 +232,37 @@ pub fn max_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lower
     if node.output.iter().skip(1).any(|o| !o.is_empty()) {
         return Err("the Indices output is not supported".into());
     }
-    if attr_i(node, "ceil_mode", 0) != 0 {
-        return Err("ceil_mode = 1 is not supported".into());
-    }
     let xs = l.shape(*x).to_vec();
     if xs.len() < 3 {
         return Err("the input must be N×C×spatial".into());
     }
     let spatial = &xs[2..];
-    let n = spatial.len();
     let kernel: Vec<usize> = attr_ints(node, "kernel_shape")
         .ok_or("kernel_shape is required")?
         .iter()
         .map(|&k| k.max(1) as usize)
         .collect();
-    let get = |name: &str| attr_ints(node, name);
-    let st: Vec<usize> = get("strides").map_or(vec![1; n], |v| {
-        v.iter().map(|&x| x.max(1) as usize).collect()
-    });
-    let dil: Vec<usize> = get("dilations").map_or(vec![1; n], |v| {
-        v.iter().map(|&x| x.max(1) as usize).collect()
-    });
-    let pads: Vec<usize> = get("pads").map_or(vec![0; 2 * n], |v| {
-        v.iter().map(|&x| x.max(0) as usize).collect()
-    });
-    if kernel.len() != n || st.len() != n || dil.len() != n || pads.len() != 2 * n {
-        return Err("kernel, strides, dilations or pads do not match the spatial rank".into());
-    }
-    let out_sp: Vec<usize> = (0..n)
-        .map(|i| {
-            (spatial[i] + pads[i] + pads[n + i]).saturating_sub(dil[i] * (kernel[i] - 1) + 1)
-                / st[i]
-                + 1
-        })
-        .collect();
+    let win = Window::new(node, spatial, &kernel)?;
     let out: Vec<usize> = xs[..2]
         .iter()
         .copied()
-        .chain(out_sp.iter().copied())
+        .chain(win.out.iter().copied())
         .collect();
     let xst = strides(&xs);
     let lists = all_coords(&out)
         .map(|o| {
             all_coords(&kernel)
-                .filter_map(|k| {
-                    let p: Option<Vec<usize>> = (0..n)
-                        .map(|i| {
-                            let v = (o[2 + i] * st[i] + k[i] * dil[i]) as i64 - pads[i] as i64;
-                            (v >= 0 && (v as usize) < spatial[i]).then_some(v as usize)
-                        })
-                        .collect();
-                    p.map(|p| {
-                        (
-                            *x,
-                            ravel(
-                                &[o[0], o[1]].iter().copied().chain(p).collect::<Vec<_>>(),
-                                &xst,
-                            ) as u32,
-                        )
-                    })
+                .filter_map(|k| win.input_at(&o[2..], &k, spatial))
+                .map(|p| {
+                    let at: Vec<usize> = [o[0], o[1]].into_iter().chain(p).collect();
+                    (*x, ravel(&at, &xst) as u32)
                 })
                 .collect()
         })
-        .collect();
+        .collect::<Vec<Vec<_>>>();
+    if lists.iter().any(Vec::is_empty) {
+        return Err("a window holds only padding".into());
+    }
     extremum(l, lists, out, 1.0)
 }
 

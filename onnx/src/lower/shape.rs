@@ -245,9 +245,13 @@ pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
     if pads.len() != 2 * n || pads.iter().any(|&p| p < 0) {
         return Err("pads must be 2·rank non-negative values".into());
     }
-    let value = match ops.get(2) {
-        Some(Operand::Const(c)) => c.data.first().copied().unwrap_or(0.0),
-        _ => attr_f(node, "value", 0.0) as f64,
+    // The fill value: a constant, an attribute (opset < 11), or an input the prover gives,
+    // which becomes the sparse dot's second input.
+    let (value, value_act) = match ops.get(2) {
+        Some(Operand::Const(c)) => (c.data.first().copied().unwrap_or(0.0), None),
+        Some(Operand::Act(v)) if l.shape(*v).iter().product::<usize>() == 1 => (0.0, Some(*v)),
+        Some(Operand::Act(_)) => return Err("the constant value must hold one value".into()),
+        None => (attr_f(node, "value", 0.0) as f64, None),
     };
     let out: Vec<usize> = (0..n)
         .map(|i| xs[i] + (pads[i] + pads[n + i]) as usize)
@@ -274,15 +278,20 @@ pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, S
     };
     match mode.as_str() {
         "" | "constant" => {
+            let fill = match value_act {
+                Some(_) => vec![(1, 0, 1.0)],
+                None => vec![],
+            };
             let (terms, b) = all_coords(&out)
                 .map(|o| match src(&o, false) {
                     Some(c) => (vec![(0, ravel(&c, &st) as u32, 1.0)], 0.0),
-                    None => (vec![], value),
+                    None => (fill.clone(), value),
                 })
                 .unzip();
+            let inputs = std::iter::once(x).chain(value_act).collect();
             Ok(Lowered::Op(
                 FloatOp::SparseDot(SparseDot { terms, b }),
-                vec![x],
+                inputs,
                 out,
             ))
         }

@@ -7,55 +7,120 @@ use crate::float_op::SparseDot;
 use crate::graph::FloatOp;
 use tract_onnx::pb::NodeProto;
 
-/// Geometry of a window op over the spatial dims.
-struct Window {
+/// Geometry of a window op over the spatial dims: strides, dilations, the padding before
+/// each axis (explicit `pads` or `auto_pad`), and the output size (`ceil_mode` rounds it
+/// up; a window that would start past the input and its leading padding is dropped).
+pub(super) struct Window {
     strides: Vec<usize>,
     dilations: Vec<usize>,
     pad_begin: Vec<usize>,
-    out: Vec<usize>,
+    /// The end of the padded input on each axis: input + both pads.
+    padded: Vec<usize>,
+    /// Output spatial size.
+    pub(super) out: Vec<usize>,
 }
 
 impl Window {
-    fn new(node: &NodeProto, spatial: &[usize], kernel: &[usize]) -> Result<Self, String> {
+    pub(super) fn new(
+        node: &NodeProto,
+        spatial: &[usize],
+        kernel: &[usize],
+    ) -> Result<Self, String> {
         let n = spatial.len();
-        let auto = super::attr_s(node, "auto_pad");
-        if !(auto.is_empty() || auto == "NOTSET" || auto == "VALID") {
-            return Err(format!("auto_pad = {auto} is not supported"));
-        }
-        if attr_i(node, "ceil_mode", 0) != 0 {
-            return Err("ceil_mode = 1 is not supported".into());
-        }
         let get = |name: &str, default: usize| -> Vec<usize> {
             attr_ints(node, name).map_or(vec![default; n], |v| {
                 v.iter().map(|&x| x.max(0) as usize).collect()
             })
         };
         let (strides, dilations) = (get("strides", 1), get("dilations", 1));
-        let pads = attr_ints(node, "pads").map_or(vec![0; 2 * n], |v| {
-            v.iter().map(|&x| x.max(0) as usize).collect()
-        });
-        if kernel.len() != n || strides.len() != n || dilations.len() != n || pads.len() != 2 * n {
-            return Err("kernel, strides, dilations or pads do not match the spatial rank".into());
+        if kernel.len() != n || strides.len() != n || dilations.len() != n {
+            return Err("kernel, strides or dilations do not match the spatial rank".into());
         }
+        if strides.contains(&0) || dilations.contains(&0) {
+            return Err("strides and dilations must be positive".into());
+        }
+        let span: Vec<usize> = (0..n)
+            .map(|i| dilations[i] * (kernel[i].max(1) - 1) + 1)
+            .collect();
+        let pads = Self::pads(node, spatial, &strides, &span)?;
+        let ceil = attr_i(node, "ceil_mode", 0) != 0;
         let mut out = Vec::with_capacity(n);
+        let mut padded = Vec::with_capacity(n);
         for i in 0..n {
-            let span = dilations[i] * (kernel[i].max(1) - 1) + 1;
-            let padded = spatial[i] + pads[i] + pads[n + i];
-            if padded < span || strides[i] == 0 {
+            let p = spatial[i] + pads[i] + pads[n + i];
+            if p < span[i] {
                 return Err("the window is larger than the padded input".into());
             }
-            out.push((padded - span) / strides[i] + 1);
+            let room = p - span[i];
+            let mut o = 1 + if ceil {
+                room.div_ceil(strides[i])
+            } else {
+                room / strides[i]
+            };
+            if ceil && (o - 1) * strides[i] >= spatial[i] + pads[i] {
+                o -= 1;
+            }
+            out.push(o);
+            padded.push(p);
         }
         Ok(Self {
             strides,
             dilations,
             pad_begin: pads[..n].to_vec(),
+            padded,
             out,
         })
     }
 
+    /// The padding before and after each axis (`2·n` values): `pads`, or what `auto_pad`
+    /// = SAME_UPPER / SAME_LOWER needs for `ceil(input / stride)` outputs (the odd one after
+    /// the input for UPPER, before it for LOWER).
+    fn pads(
+        node: &NodeProto,
+        spatial: &[usize],
+        strides: &[usize],
+        span: &[usize],
+    ) -> Result<Vec<usize>, String> {
+        let n = spatial.len();
+        let auto = super::attr_s(node, "auto_pad");
+        match auto.as_str() {
+            "" | "NOTSET" => {
+                let pads = attr_ints(node, "pads").map_or(vec![0; 2 * n], |v| {
+                    v.iter().map(|&x| x.max(0) as usize).collect()
+                });
+                if pads.len() != 2 * n {
+                    return Err("pads do not match the spatial rank".into());
+                }
+                Ok(pads)
+            }
+            "VALID" => Ok(vec![0; 2 * n]),
+            "SAME_UPPER" | "SAME_LOWER" => {
+                let mut pads = vec![0; 2 * n];
+                for i in 0..n {
+                    let out = spatial[i].div_ceil(strides[i]);
+                    let total = ((out - 1) * strides[i] + span[i]).saturating_sub(spatial[i]);
+                    let small = total / 2;
+                    let (begin, end) = if auto == "SAME_UPPER" {
+                        (small, total - small)
+                    } else {
+                        (total - small, small)
+                    };
+                    pads[i] = begin;
+                    pads[n + i] = end;
+                }
+                Ok(pads)
+            }
+            other => Err(format!("auto_pad = {other} is not supported")),
+        }
+    }
+
     /// Input coordinates (spatial) of kernel offset `k` at output position `o`, if inside.
-    fn input_at(&self, o: &[usize], k: &[usize], spatial: &[usize]) -> Option<Vec<usize>> {
+    pub(super) fn input_at(
+        &self,
+        o: &[usize],
+        k: &[usize],
+        spatial: &[usize],
+    ) -> Option<Vec<usize>> {
         (0..o.len())
             .map(|i| {
                 let p = (o[i] * self.strides[i] + k[i] * self.dilations[i]) as i64
@@ -63,6 +128,19 @@ impl Window {
                 (p >= 0 && (p as usize) < spatial[i]).then_some(p as usize)
             })
             .collect()
+    }
+
+    /// How many kernel offsets of output `o` fall inside the padded input (the divisor of an
+    /// average that counts padding; less than the kernel's size only past the end that
+    /// `ceil_mode` adds).
+    fn padded_count(&self, o: &[usize], kernel: &[usize]) -> usize {
+        (0..o.len())
+            .map(|i| {
+                (0..kernel[i])
+                    .filter(|&k| o[i] * self.strides[i] + k * self.dilations[i] < self.padded[i])
+                    .count()
+            })
+            .product()
     }
 }
 
@@ -146,7 +224,6 @@ pub fn average_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<L
         .chain(win.out.iter().copied())
         .collect();
     let xst = strides(&xs);
-    let full: usize = kernel.iter().product();
     let mut terms = Vec::new();
     for oc in all_coords(&out_shape) {
         let inside: Vec<u32> = all_coords(&kernel)
@@ -159,7 +236,7 @@ pub fn average_pool(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<L
             })
             .collect();
         let count = if include_pad {
-            full
+            win.padded_count(&oc[2..], &kernel)
         } else {
             inside.len().max(1)
         };
