@@ -3,29 +3,88 @@
 //!
 //! Each case ends as `pass`, `fail` (a wrong output, with the error), `refused` (a clear error
 //! zkonnx gave: a value out of range, a model too large for the configured `k`, …) or
-//! `unsupported` (the ops zkonnx lacks). A panic anywhere is caught and reported as `fail`,
-//! so one case can never take the report down.
+//! `unsupported` (the ops zkonnx lacks). Every refused or unsupported case also has a
+//! [`Category`], and the report counts them. A panic anywhere is caught and reported as
+//! `fail`, so one case can never take the report down.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use zkonnx::OnnxError;
 use zkonnx::{CompileOptions, Error};
+use zkonnx::{OnnxError, OutOfScopeNature};
 
 /// Tolerance: every output within this fraction of the largest expected magnitude.
 pub const TOLERANCE: f64 = 0.01;
 
 /// Outcome of one case.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "status", content = "reason")]
+#[serde(rename_all = "lowercase", tag = "status")]
 pub enum Outcome {
     /// Proven, verified, and within tolerance.
     Pass,
     /// Wrong output, or an unexpected failure.
-    Fail(String),
+    Fail {
+        /// What went wrong.
+        reason: String,
+    },
     /// A clear error that is the right answer for this case.
-    Refused(String),
+    Refused {
+        /// Which kind of refusal.
+        category: Category,
+        /// The error zkonnx gave.
+        reason: String,
+    },
     /// Uses ops zkonnx does not support.
-    Unsupported(String),
+    Unsupported {
+        /// The op types zkonnx lacks.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    fn fail(reason: impl Into<String>) -> Self {
+        Outcome::Fail {
+            reason: reason.into(),
+        }
+    }
+
+    fn refused(category: Category, reason: impl Into<String>) -> Self {
+        Outcome::Refused {
+            category,
+            reason: reason.into(),
+        }
+    }
+
+    /// The refusal category of a refused or unsupported case.
+    pub fn category(&self) -> Option<Category> {
+        match self {
+            Outcome::Refused { category, .. } => Some(*category),
+            Outcome::Unsupported { .. } => Some(Category::UnsupportedOp),
+            Outcome::Pass | Outcome::Fail { .. } => None,
+        }
+    }
+}
+
+/// Why a case was not proven, when zkonnx refused it clearly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Not a fixed function of numeric tensors by nature: strings, random numbers, training
+    /// steps, complex spectra, decoded bytes, optional or sequence values, and storage types
+    /// zkonnx does not read (bfloat16, float8, 4- and 2-bit types).
+    OutOfScope,
+    /// The output's shape depends on the input values (`NonZero`, `Unique`, …).
+    DataDependentShape,
+    /// The circuit needs more rows than the run allows.
+    TooLarge,
+    /// An op zkonnx does not lower yet.
+    UnsupportedOp,
+    /// A supported op with attributes or operands zkonnx does not handle.
+    UnsupportedUse,
+    /// A value leaves the range the quantized circuit holds (or is not finite).
+    OutOfRange,
+    /// The model's structure is unusable (dynamic shapes, outputs not computed, …).
+    InvalidModel,
 }
 
 /// One line of the report.
@@ -52,6 +111,8 @@ pub struct Report {
     pub refused: usize,
     /// Cases with unsupported ops.
     pub unsupported: usize,
+    /// Refused and unsupported cases by category.
+    pub categories: BTreeMap<Category, usize>,
     /// Every case, in path order.
     pub cases: Vec<CaseReport>,
 }
@@ -89,30 +150,39 @@ pub fn run_case(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>) 
     let run = || run_case_inner(case, work, max_k);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(r) => r,
-        Err(_) => (Outcome::Fail("panicked".into()), None),
+        Err(_) => (Outcome::fail("panicked"), None),
     }
 }
 
 fn classify(case: &Path, e: &Error) -> Outcome {
     let msg = e.to_string();
-    match e {
-        Error::Onnx(OnnxError::Unsupported { op_type, .. }) => {
+    let Error::Onnx(onnx) = e else {
+        return match e {
+            Error::Circuit(_) => Outcome::refused(Category::InvalidModel, msg),
+            _ => Outcome::fail(msg),
+        };
+    };
+    let category = match onnx {
+        OnnxError::Unsupported { op_type, .. } => {
             let all = zkonnx::unsupported_ops(&case.join("model.onnx"));
-            Outcome::Unsupported(if all.is_empty() {
+            let reason = if all.is_empty() {
                 op_type.clone()
             } else {
                 all.join(", ")
-            })
+            };
+            return Outcome::Unsupported { reason };
         }
-        Error::Onnx(
-            OnnxError::Node { .. }
-            | OnnxError::Eval(_)
-            | OnnxError::Invalid(_)
-            | OnnxError::Circuit(_),
-        )
-        | Error::Circuit(_) => Outcome::Refused(msg),
-        _ => Outcome::Fail(msg),
-    }
+        OnnxError::OutOfScope {
+            nature: OutOfScopeNature::DataDependentShape,
+            ..
+        } => Category::DataDependentShape,
+        OnnxError::OutOfScope { .. } | OnnxError::ElementType { .. } => Category::OutOfScope,
+        OnnxError::Node { .. } => Category::UnsupportedUse,
+        OnnxError::Eval(_) => Category::OutOfRange,
+        OnnxError::Invalid(_) | OnnxError::Circuit(_) => Category::InvalidModel,
+        _ => return Outcome::fail(msg),
+    };
+    Outcome::refused(category, msg)
 }
 
 fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>) {
@@ -125,11 +195,12 @@ fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>
     };
     let inputs = match read(pb_files(&data, "input")) {
         Ok(i) => i,
-        Err(e) => return (Outcome::Refused(e.to_string()), None),
+        Err(e) => return (classify(case, &e), None),
     };
     let expected = match read(pb_files(&data, "output")) {
         Ok(o) => o,
-        Err(e) => return (Outcome::Fail(e.to_string()), None),
+        Err(e @ Error::Onnx(OnnxError::ElementType { .. })) => return (classify(case, &e), None),
+        Err(e) => return (Outcome::fail(e.to_string()), None),
     };
     let settings = match zkonnx::compile(
         &case.join("model.onnx"),
@@ -143,9 +214,10 @@ fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>
     let k = settings.layout.k;
     if k > max_k {
         return (
-            Outcome::Refused(format!(
-                "needs k = {k}, above this run's limit of {max_k} (prove it in a bench)"
-            )),
+            Outcome::refused(
+                Category::TooLarge,
+                format!("needs k = {k}, above this run's limit of {max_k} (prove it in a bench)"),
+            ),
             Some(k),
         );
     }
@@ -160,7 +232,7 @@ fn run_case_inner(case: &Path, work: &Path, max_k: u32) -> (Outcome, Option<u32>
 
 fn compare(got: &[Vec<f64>], expected: &[Vec<f64>]) -> Outcome {
     if got.len() != expected.len() {
-        return Outcome::Fail(format!(
+        return Outcome::fail(format!(
             "{} outputs, expected {}",
             got.len(),
             expected.len()
@@ -168,7 +240,7 @@ fn compare(got: &[Vec<f64>], expected: &[Vec<f64>]) -> Outcome {
     }
     for (i, (g, e)) in got.iter().zip(expected).enumerate() {
         if g.len() != e.len() {
-            return Outcome::Fail(format!(
+            return Outcome::fail(format!(
                 "output {i} has {} values, expected {}",
                 g.len(),
                 e.len()
@@ -180,7 +252,7 @@ fn compare(got: &[Vec<f64>], expected: &[Vec<f64>]) -> Outcome {
             .zip(e)
             .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         if worst > TOLERANCE * largest.max(1e-9) {
-            return Outcome::Fail(format!(
+            return Outcome::fail(format!(
                 "output {i} off by {worst:.4} (> 1% of {largest:.4})"
             ));
         }
@@ -198,9 +270,12 @@ pub fn run_all(root: &Path, work: &Path, max_k: u32, progress: impl Fn(&CaseRepo
         let _ = std::fs::remove_dir_all(&scratch);
         match &outcome {
             Outcome::Pass => report.pass += 1,
-            Outcome::Fail(_) => report.fail += 1,
-            Outcome::Refused(_) => report.refused += 1,
-            Outcome::Unsupported(_) => report.unsupported += 1,
+            Outcome::Fail { .. } => report.fail += 1,
+            Outcome::Refused { .. } => report.refused += 1,
+            Outcome::Unsupported { .. } => report.unsupported += 1,
+        }
+        if let Some(c) = outcome.category() {
+            *report.categories.entry(c).or_default() += 1;
         }
         let name = case
             .strip_prefix(root)

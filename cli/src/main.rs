@@ -321,9 +321,12 @@ fn conformance(dir: &Path, max_k: u32, out: &Path) -> Result<()> {
     let report = run_all(dir, &work, max_k, |r| {
         let (tag, why) = match &r.outcome {
             Outcome::Pass => ("pass", String::new()),
-            Outcome::Fail(e) => ("FAIL", format!(": {e}")),
-            Outcome::Refused(e) => ("refused", format!(": {e}")),
-            Outcome::Unsupported(ops) => ("unsupported", format!(": {ops}")),
+            Outcome::Fail { reason } => ("FAIL", format!(": {reason}")),
+            Outcome::Refused { category, reason } => (
+                "refused",
+                format!(" [{}]: {reason}", category_name(*category)),
+            ),
+            Outcome::Unsupported { reason } => ("unsupported", format!(": {reason}")),
         };
         out!("{tag:<11} {}{why}", r.case);
     });
@@ -336,12 +339,26 @@ fn conformance(dir: &Path, max_k: u32, out: &Path) -> Result<()> {
         report.refused,
         report.unsupported
     );
+    let by_category: Vec<String> = report
+        .categories
+        .iter()
+        .map(|(c, n)| format!("{} {n}", category_name(*c)))
+        .collect();
+    out!("refusals by category: {}", by_category.join(", "));
     let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
     zkonnx::write_atomic(out, json.as_bytes())?;
     if report.fail > 0 {
         anyhow::bail!("{} case(s) failed", report.fail);
     }
     Ok(())
+}
+
+/// A refusal category's name as `conformance.json` spells it.
+fn category_name(c: zkonnx_cli::conformance::Category) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn spinner(msg: &str) -> ProgressBar {

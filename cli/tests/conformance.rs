@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use zkonnx_cli::conformance::{run_all, run_case, Outcome};
+use zkonnx_cli::conformance::{run_all, run_case, Category, Outcome};
 
 /// The repository root (this crate is `cli/`).
 fn root() -> PathBuf {
@@ -35,7 +35,7 @@ fn conformance_cases_pass_or_are_refused_clearly() {
         .cases
         .iter()
         .filter_map(|c| match &c.outcome {
-            Outcome::Fail(e) => Some(format!("{}: {e}", c.case)),
+            Outcome::Fail { reason } => Some(format!("{}: {reason}", c.case)),
             _ => None,
         })
         .collect();
@@ -46,6 +46,40 @@ fn conformance_cases_pass_or_are_refused_clearly() {
     assert!(failed.is_empty(), "wrong outputs or panics: {failed:#?}");
     assert!(report.pass >= 115, "only {} cases pass", report.pass);
 }
+
+/// The ONNX node suite (`../shared/conformance/onnx-node`, 1,855 cases from onnx 1.23.2's
+/// generators) at `--max-k 14`: no wrong output, no panic, every other case refused in a
+/// counted category, and at least as many passes as the README states.
+#[test]
+fn node_suite_has_no_wrong_output() {
+    let root = root().join("../shared/conformance/onnx-node");
+    assert!(root.is_dir(), "node suite not found at {}", root.display());
+    let work = temp_dir("node-suite");
+    let report = run_all(&root, &work, 14, |_| {});
+    let failed: Vec<String> = report
+        .cases
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Fail { reason } => Some(format!("{}: {reason}", c.case)),
+            _ => None,
+        })
+        .collect();
+    println!(
+        "{} pass, {} fail, {} refused, {} unsupported; {:?}",
+        report.pass, report.fail, report.refused, report.unsupported, report.categories
+    );
+    assert!(failed.is_empty(), "wrong outputs or panics: {failed:#?}");
+    let categorized: usize = report.categories.values().sum();
+    assert_eq!(categorized, report.refused + report.unsupported);
+    assert!(
+        report.pass >= NODE_SUITE_PASS,
+        "only {} cases pass",
+        report.pass
+    );
+}
+
+/// Node-suite passes at `--max-k 14`, as the README states.
+const NODE_SUITE_PASS: usize = 300;
 
 /// The table functions added after the backend suite, on their ONNX node-suite cases and on
 /// zkonnx's own cases (`fixtures/cases`, made by `scripts/make_cases.py`): each must be
@@ -65,5 +99,49 @@ fn added_table_functions_pass_their_cases() {
             "{}: {outcome:?}",
             case.display()
         );
+    }
+}
+
+/// Node-suite cases zkonnx once proved wrong: each is now proven right or refused clearly,
+/// in the category the report counts it under.
+#[test]
+fn node_suite_cases_once_wrong_are_right_or_refused() {
+    let node_suite = root().join("../shared/conformance/onnx-node");
+    let refused = |c| Some(c);
+    let cases = [
+        // Pad's constant value was proven as 0.
+        ("test_constant_pad", None),
+        // MaxPool ignored auto_pad = SAME_UPPER (4 values instead of 9).
+        ("test_maxpool_2d_precomputed_same_upper", None),
+        // Integer division truncates; the float quotient is not its result.
+        ("test_div_int32_trunc", refused(Category::UnsupportedUse)),
+        // An empty slice passed compile and setup, then broke the vk.
+        (
+            "test_slice_start_out_of_bounds",
+            refused(Category::UnsupportedUse),
+        ),
+        // uint8 and int8 tensors could not be read.
+        ("test_add_uint8", None),
+        ("test_maxpool_2d_uint8", None),
+        ("test_mul_int8", None),
+        // float8 is a storage type zkonnx does not read: refused by name.
+        (
+            "test_cast_FLOAT_to_FLOAT8E4M3FN",
+            refused(Category::OutOfScope),
+        ),
+        // Random numbers are not a function to prove.
+        ("test_bernoulli", refused(Category::OutOfScope)),
+        (
+            "test_nonzero_example",
+            refused(Category::DataDependentShape),
+        ),
+    ];
+    let work = temp_dir("node-fixes");
+    for (name, want) in cases {
+        let (outcome, _) = run_case(&node_suite.join(name), &work, 14);
+        match want {
+            None => assert!(matches!(outcome, Outcome::Pass), "{name}: {outcome:?}"),
+            Some(c) => assert_eq!(outcome.category(), Some(c), "{name}: {outcome:?}"),
+        }
     }
 }
