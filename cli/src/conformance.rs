@@ -178,7 +178,7 @@ fn classify(case: &Path, e: &Error) -> Outcome {
         } => Category::DataDependentShape,
         OnnxError::OutOfScope { .. } | OnnxError::ElementType { .. } => Category::OutOfScope,
         OnnxError::Node { .. } => Category::UnsupportedUse,
-        OnnxError::Eval(_) => Category::OutOfRange,
+        OnnxError::Eval(_) | OnnxError::Range { .. } => Category::OutOfRange,
         OnnxError::Invalid(_) | OnnxError::Circuit(_) => Category::InvalidModel,
         _ => return Outcome::fail(msg),
     };

@@ -122,7 +122,7 @@ fn measure(graph: &FloatGraph, samples: &[Vec<Vec<f64>>]) -> Result<Ranges, Onnx
                 .filter(|_| t.iter().any(|v| !v.is_finite()))
             {
                 let node = &graph.nodes[n];
-                return Err(OnnxError::Node {
+                return Err(OnnxError::Range {
                     op_type: node.op_type.clone(),
                     node: node.name.clone(),
                     reason: "the sample input drives it outside its domain (the float result is NaN or infinite)".into(),

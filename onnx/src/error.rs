@@ -68,6 +68,17 @@ pub enum OnnxError {
         /// What is wrong.
         reason: String,
     },
+    /// Calibration finds a value at a node that the circuit cannot hold: a float result that
+    /// is NaN or infinite, or a range or shift wider than the field arithmetic allows.
+    #[error("node '{node}' ({op_type}): {reason}")]
+    Range {
+        /// ONNX op type.
+        op_type: String,
+        /// Node name.
+        node: String,
+        /// What is out of range.
+        reason: String,
+    },
     /// The model's structure is unusable (no inputs, dynamic shapes, …).
     #[error("invalid model: {0}")]
     Invalid(String),

@@ -51,7 +51,7 @@ impl QuantCtx<'_> {
 
     /// An error about this node.
     pub fn err(&self, reason: String) -> OnnxError {
-        OnnxError::Node {
+        OnnxError::Range {
             op_type: self.node.op_type.clone(),
             node: self.node.name.clone(),
             reason,
