@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use zkonnx_cli::conformance::{run_all, run_case, Category, Outcome};
+use zkonnx_cli::conformance::{run_all, run_case, Category, Outcome, Report};
 
 /// The repository root (this crate is `cli/`).
 fn root() -> PathBuf {
@@ -20,6 +20,18 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// Every failed case with its reason: a wrong output or a panic.
+fn wrong_outputs(report: &Report) -> Vec<String> {
+    report
+        .cases
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Fail { reason } => Some(format!("{}: {reason}", c.case)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn conformance_cases_pass_or_are_refused_clearly() {
     let root = root().join("../shared/conformance/onnx-backend");
@@ -31,14 +43,7 @@ fn conformance_cases_pass_or_are_refused_clearly() {
     }
     let work = temp_dir("conformance");
     let report = run_all(&root, &work, 19, |_| {});
-    let failed: Vec<String> = report
-        .cases
-        .iter()
-        .filter_map(|c| match &c.outcome {
-            Outcome::Fail { reason } => Some(format!("{}: {reason}", c.case)),
-            _ => None,
-        })
-        .collect();
+    let failed = wrong_outputs(&report);
     println!(
         "{} pass, {} fail, {} refused, {} unsupported",
         report.pass, report.fail, report.refused, report.unsupported
@@ -56,14 +61,7 @@ fn node_suite_has_no_wrong_output() {
     assert!(root.is_dir(), "node suite not found at {}", root.display());
     let work = temp_dir("node-suite");
     let report = run_all(&root, &work, 14, |_| {});
-    let failed: Vec<String> = report
-        .cases
-        .iter()
-        .filter_map(|c| match &c.outcome {
-            Outcome::Fail { reason } => Some(format!("{}: {reason}", c.case)),
-            _ => None,
-        })
-        .collect();
+    let failed = wrong_outputs(&report);
     println!(
         "{} pass, {} fail, {} refused, {} unsupported; {:?}",
         report.pass, report.fail, report.refused, report.unsupported, report.categories
