@@ -123,6 +123,11 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("CastLike", values::cast_activation),
 ];
 
+/// The lowering function of an op type, if it has one.
+fn lower_fn(op_type: &str) -> Option<LowerFn> {
+    crate::scope::by_op_type(OP_TABLE, op_type)
+}
+
 /// Op types in the model that zkonnx cannot lower, sorted and without repeats.
 pub fn missing_ops(proto: &ModelProto) -> Vec<String> {
     let mut missing: Vec<String> = proto
@@ -130,7 +135,7 @@ pub fn missing_ops(proto: &ModelProto) -> Vec<String> {
         .iter()
         .flat_map(|g| &g.node)
         .map(|n| n.op_type.clone())
-        .filter(|t| !OP_TABLE.iter().any(|(name, _)| name == t) && values::value_op(t).is_none())
+        .filter(|t| lower_fn(t).is_none() && values::value_op(t).is_none())
         .collect();
     missing.sort();
     missing.dedup();
@@ -358,10 +363,7 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         .cloned()
         .ok_or_else(|| err("no output".into()))?;
     let all_const = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Const(_)));
-    let table = OP_TABLE
-        .iter()
-        .find(|(t, _)| *t == node.op_type)
-        .map(|(_, f)| *f);
+    let table = lower_fn(&node.op_type);
     if let Some(value) = values::value_op(&node.op_type).filter(|_| all_const || table.is_none()) {
         let mut c = value(l, node, &operands).map_err(err)?;
         values::coerce(&mut c.data, out_type);
@@ -437,7 +439,7 @@ fn empty_output(lowered: &Lowered) -> Option<&[usize]> {
 }
 
 /// Ops whose lowering takes every input as an activation.
-const ALL_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum", "Mean"];
+const ALL_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum"];
 
 /// Evaluates a node whose inputs are all constants, at compile time: the data constants
 /// become the inputs of a scratch graph (the first input, or all of them for

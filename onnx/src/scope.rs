@@ -80,10 +80,12 @@ const OUT_OF_SCOPE: &[(&str, Nature)] = &[
 
 /// Why an op type is out of scope, if it is.
 pub fn out_of_scope(op_type: &str) -> Option<Nature> {
-    OUT_OF_SCOPE
-        .iter()
-        .find(|(t, _)| *t == op_type)
-        .map(|(_, n)| *n)
+    by_op_type(OUT_OF_SCOPE, op_type)
+}
+
+/// The entry for `op_type` in a table keyed by ONNX op type (the op tables, this one).
+pub(crate) fn by_op_type<T: Copy>(table: &[(&str, T)], op_type: &str) -> Option<T> {
+    table.iter().find(|(t, _)| *t == op_type).map(|(_, v)| *v)
 }
 
 #[cfg(test)]

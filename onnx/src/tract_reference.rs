@@ -81,7 +81,7 @@ pub fn read_pb_tensor(path: &std::path::Path) -> Result<(Vec<usize>, Vec<f64>), 
         reason,
     };
     let file = std::fs::File::open(path).map_err(|e| OnnxError::Io {
-        path: path.display().to_string(),
+        path: what.clone(),
         reason: e.to_string(),
     })?;
     let proto = tract_onnx::tensor::proto_from_reader(file).map_err(|e| bad(format!("{e:#}")))?;

@@ -1,5 +1,5 @@
-//! Max, Min, MaxPool, ReduceMax, ReduceMin and Clip, built from proven ReLUs: `max(a, b) = b + relu(a - b)` and
-//! `min(a, b) = b - relu(b - a)`. Each ReLU is a requant row whose sign bit is proven, so a
+//! Max, Min, MaxPool, ReduceMax, ReduceMin and Clip, built from proven ReLUs:
+//! `max(a, b) = b + relu(a - b)` and `min(a, b) = b - relu(b - a)`. Each ReLU is a requant row whose sign bit is proven, so a
 //! wrong maximum needs a wrong sign, which the requant chip rejects; no new chip is needed.
 //! A window's maximum is a tree of pairwise maxima, one pair of float ops per level.
 

@@ -48,10 +48,7 @@ pub(super) const VALUE_OPS: &[(&str, ValueFn)] = &[
 
 /// The compile-time evaluation for an op type, if it has one.
 pub(super) fn value_op(op_type: &str) -> Option<ValueFn> {
-    VALUE_OPS
-        .iter()
-        .find(|(t, _)| *t == op_type)
-        .map(|(_, f)| *f)
+    crate::scope::by_op_type(VALUE_OPS, op_type)
 }
 
 /// Every operand's values; an activation is refused.
