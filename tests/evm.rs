@@ -218,8 +218,7 @@ fn a_public_value_plus_r_and_call_data_of_another_length_are_rejected() {
 fn the_verifier_compiles_and_verifies_under_the_settings_contract_authors_use() {
     // Foundry's and Hardhat's defaults (optimizer off; on with 200 runs), zkonnx's own, and
     // via-IR without the optimizer all give a contract that accepts the honest proof and
-    // rejects a changed output; via-IR with the optimizer does not compile (rather than
-    // compiling to a contract that never accepts, as the generator's frame did). A split
+    // rejects a changed output (via-IR with the optimizer: the ignored test below). A split
     // verifier (the attention block's) deploys only where its parts compile to the code its
     // main contract pins (zkonnx's settings; here also the optimizer off, which leaves the
     // small part's assembly as it is); it never accepts a changed output. solc's WebAssembly
@@ -267,7 +266,20 @@ fn the_verifier_compiles_and_verifies_under_the_settings_contract_authors_use() 
             assert!(deploy_and_call(&source, &compiled, bad.clone()).is_err());
         }
     }
+}
+
+#[test]
+#[ignore = "solc's WebAssembly build spends ~15 min failing this compile; run with --ignored"]
+fn via_ir_with_the_optimizer_is_a_compile_error_not_a_useless_contract() {
+    // The one setting that cannot work must fail loudly. solc gives up on the stack layout
+    // only after ~900 s of search, so CI leaves this to `cargo test --release --test evm --
+    // --ignored` (the README's "In a contract author's project").
+    use zkonnx_evm::solc::{compile_with, Optimizer, Settings};
+    let on = Optimizer {
+        enabled: true,
+        runs: 200,
+    };
     let source = zkonnx::evm::evm_verifier_source(mlp()).unwrap();
-    let err = compile_with(&source.solidity, &Settings::with(on(200)).via_ir()).unwrap_err();
+    let err = compile_with(&source.solidity, &Settings::with(on).via_ir()).unwrap_err();
     assert!(err.to_string().contains("solc failed"), "{err}");
 }

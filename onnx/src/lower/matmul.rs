@@ -1,10 +1,10 @@
-//! Products of two activations (`MatMul`, `Gemm` with an activation `B`): one `MatMul` op,
-//! checked in the circuit by the Freivalds chip with a second-phase challenge
-//! (`k·n + m·n + m·k` rows instead of `m·n·k` products), then, for `Gemm`'s `α` and `β·C`, a
-//! dot product.
+//! Products of two activations (`MatMul` of any rank, `Gemm` with an activation `B`): one
+//! `MatMul` op per matrix product, checked in the circuit by the Freivalds chip with a
+//! second-phase challenge (`k·n + m·n + m·k` rows instead of `m·n·k` products), then, for
+//! `Gemm`'s `α` and `β·C`, a dot product.
 
 use super::{attr_f, attr_i, Lowered, Lowering, Operand};
-use crate::float_op::{MatMul, SparseDot};
+use crate::float_op::{Gather, MatMul, SparseDot};
 use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 
@@ -138,14 +138,61 @@ pub fn gemm_of_activations(
     product(l, a, b, ops.get(2), alpha, beta)
 }
 
-/// MatMul of two 2-D activations.
+/// MatMul of two activations of any rank, with numpy's rules: a 1-D `A` is a row and a 1-D
+/// `B` a column (their unit axis is dropped from the result), and the leading (batch) axes
+/// broadcast. Each batch entry is one Freivalds-checked product whose index maps pick that
+/// entry's matrices; a copy joins them into the output.
 pub fn matmul_of_activations(l: &Lowering, a: usize, b: usize) -> Result<Lowered, String> {
-    product(
-        l,
-        Mat::new(l, a, false)?,
-        Mat::new(l, b, false)?,
-        None,
-        1.0,
-        0.0,
-    )
+    let (sa, sb) = (l.shape(a).to_vec(), l.shape(b).to_vec());
+    if sa.is_empty() || sb.is_empty() {
+        return Err("MatMul operands must have at least one axis".into());
+    }
+    let a2 = if sa.len() == 1 {
+        vec![1, sa[0]]
+    } else {
+        sa.clone()
+    };
+    let b2 = if sb.len() == 1 {
+        vec![sb[0], 1]
+    } else {
+        sb.clone()
+    };
+    let (ra, rb) = (a2.len(), b2.len());
+    let (m, k, kb, n) = (a2[ra - 2], a2[ra - 1], b2[rb - 2], b2[rb - 1]);
+    if k != kb {
+        return Err(format!("cannot multiply {sa:?} by {sb:?}"));
+    }
+    let (batch, [ia, ib]) = broadcast(&a2[..ra - 2], &b2[..rb - 2])
+        .ok_or_else(|| format!("the batch axes of {sa:?} and {sb:?} do not broadcast"))?;
+    let mut out = batch;
+    if sa.len() > 1 {
+        out.push(m);
+    }
+    if sb.len() > 1 {
+        out.push(n);
+    }
+    let entry = |oa: u32, ob: u32| {
+        let (oa, ob) = (oa as usize * m * k, ob as usize * k * n);
+        FloatOp::MatMul(MatMul {
+            dims: [m, k, n],
+            a_index: (0..m * k).map(|o| (oa + o) as u32).collect(),
+            b_index: (0..k * n).map(|o| (ob + o) as u32).collect(),
+        })
+    };
+    if ia.len() == 1 {
+        return Ok(Lowered::Op(entry(ia[0], ib[0]), vec![a, b], out));
+    }
+    let first = l.next_id();
+    let mut nodes: Vec<_> = (ia.iter().zip(&ib))
+        .map(|(&oa, &ob)| (entry(oa, ob), vec![a, b], vec![m, n]))
+        .collect();
+    let sources = (0..nodes.len() as u32)
+        .flat_map(|e| (0..(m * n) as u32).map(move |o| (e, o)))
+        .collect();
+    let parts = (first..first + nodes.len()).collect();
+    nodes.push((FloatOp::Gather(Gather { sources }), parts, out));
+    Ok(Lowered::Nodes {
+        outputs: vec![nodes.len() - 1],
+        nodes,
+    })
 }
