@@ -264,12 +264,14 @@ fn quantize_graph(
     let mut nodes = Vec::new();
     for (n, fnode) in graph.nodes.iter().enumerate() {
         let in_scales: Vec<u32> = fnode.inputs.iter().map(|&i| scales[i]).collect();
+        let in_maxes: Vec<f64> = fnode.inputs.iter().map(|&i| ranges.tensor[i]).collect();
         let ctx = QuantCtx {
             node: fnode,
             in_scales: &in_scales,
             want: scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits),
             max_pre: ranges.pre[n],
-            in_max: fnode.inputs.first().map_or(0.0, |&i| ranges.tensor[i]),
+            in_max: in_maxes.first().copied().unwrap_or(0.0),
+            in_maxes: &in_maxes,
             opts,
         };
         let (op, scale) = fnode.op.operator().quantize(&ctx)?;

@@ -7,6 +7,7 @@
 
 mod add;
 mod add_const;
+mod compare;
 mod embed;
 mod gather;
 mod linear;
@@ -22,6 +23,7 @@ use crate::quantize::{QuantCtx, Quantized};
 
 pub use add::Add;
 pub use add_const::AddConst;
+pub use compare::Compare;
 pub use embed::Embed;
 pub use gather::Gather;
 pub use linear::Linear;
@@ -100,4 +102,6 @@ float_ops! {
     Embed,
     /// `y[j] = inputs[k][i]` for the source `(k, i)` of output `j`.
     Gather,
+    /// `y = [Σ sign_k·x_k + bias > 0]` (or `≥ 0`), exact on the quantized values.
+    Compare,
 }

@@ -10,6 +10,7 @@ mod index;
 
 pub use index::iota;
 mod linear;
+mod logic;
 mod matmul;
 mod norm;
 mod shape;
@@ -117,6 +118,16 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Reciprocal", table::table_fn),
     ("Pow", table::pow),
     ("InstanceNormalization", norm::instance_norm),
+    ("Greater", logic::greater),
+    ("Less", logic::less),
+    ("GreaterOrEqual", logic::greater_or_equal),
+    ("LessOrEqual", logic::less_or_equal),
+    ("Equal", logic::equal),
+    ("And", logic::and),
+    ("Or", logic::or),
+    ("Xor", logic::xor),
+    ("Not", logic::not),
+    ("Where", logic::select),
     ("Softmax", softmax::softmax),
     ("LogSoftmax", softmax::log_softmax),
     ("Cast", values::cast_activation),

@@ -39,6 +39,8 @@ pub struct QuantCtx<'a> {
     pub max_pre: f64,
     /// Largest magnitude of the node's first input.
     pub in_max: f64,
+    /// Largest magnitude of each input.
+    pub in_maxes: &'a [f64],
     /// The compile settings.
     pub opts: &'a CalibrateOptions,
 }

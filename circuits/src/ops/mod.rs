@@ -7,6 +7,7 @@
 //! forwarding to its [`Operator`] impl), so adding an operator is one module and one line.
 //! The ONNX front end maps op types onto these (see `zkonnx-onnx`'s `lower` module).
 
+pub mod compare;
 mod context;
 pub mod elementwise;
 pub mod embedding;
@@ -24,6 +25,7 @@ use halo2_proofs::circuit::Cell;
 use halo2_proofs::plonk::Error;
 use serde::{Deserialize, Serialize};
 
+pub use compare::Compare;
 pub(crate) use context::{dot_then_requant, requant_then_lookup, synth, LaneTerm, TableRead};
 pub use context::{LayoutCtx, NodeIo};
 pub use elementwise::Elementwise;
@@ -108,6 +110,8 @@ operators! {
     Embedding,
     /// A product of two activation matrices, checked by Freivalds (MatMul, Gemm).
     MatMul,
+    /// An exact comparison `one·[Σ mul_k·x_k + c > 0]` (Greater, Less, Equal, …).
+    Compare,
 }
 
 /// Identifies one block of the function-table chip.
