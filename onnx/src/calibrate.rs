@@ -207,14 +207,17 @@ pub fn calibrate(
 }
 
 /// An input's scale and domain: from the user's range when there is one (its larger end
-/// sets the scale), else from the samples' largest magnitude with the margin.
+/// sets the scale), `{0, 1}` at scale 0 for a boolean, else from the samples' largest
+/// magnitude with the margin.
 fn input_spec(
     (name, shape): &(String, Vec<usize>),
     max_abs: f64,
     range: Option<&InputRange>,
+    boolean: bool,
     opts: &CalibrateOptions,
 ) -> Result<InputSpec, OnnxError> {
     let (scale, domain) = match range {
+        None if boolean => (0, Domain { lo: 0, hi: 1 }),
         Some(r) => {
             let scale = scale_for(r.lo.abs().max(r.hi.abs()).max(max_abs), opts.precision_bits);
             let q = |v: f64| {
@@ -258,7 +261,10 @@ fn quantize_graph(
         .iter()
         .zip(user_ranges)
         .enumerate()
-        .map(|(i, (input, range))| input_spec(input, ranges.tensor[i], range.as_ref(), opts))
+        .map(|(i, (input, range))| {
+            let boolean = graph.boolean_inputs.get(i).copied().unwrap_or(false);
+            input_spec(input, ranges.tensor[i], range.as_ref(), boolean, opts)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut scales: Vec<u32> = inputs.iter().map(|i| i.scale).collect();
     let mut nodes = Vec::new();

@@ -29,6 +29,8 @@ pub struct FloatNode {
 pub struct FloatGraph {
     /// Graph inputs: name and shape.
     pub inputs: Vec<(String, Vec<usize>)>,
+    /// Per graph input, whether its element type is boolean (its domain is then `{0, 1}`).
+    pub boolean_inputs: Vec<bool>,
     /// Nodes in execution order.
     pub nodes: Vec<FloatNode>,
     /// Output tensor ids.
@@ -218,6 +220,7 @@ mod tests {
         });
         let mut g = FloatGraph {
             inputs: vec![("x".into(), vec![2])],
+            boolean_inputs: vec![false],
             nodes: vec![
                 node(conv, vec![0]),
                 node(bn, vec![1]),

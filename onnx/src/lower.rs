@@ -118,6 +118,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Reciprocal", table::table_fn),
     ("Pow", table::pow),
     ("InstanceNormalization", norm::instance_norm),
+    ("LayerNormalization", norm::layer_norm),
+    ("RMSNormalization", norm::rms_norm),
     ("Greater", logic::greater),
     ("Less", logic::less),
     ("GreaterOrEqual", logic::greater_or_equal),
@@ -313,6 +315,8 @@ pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGrap
         let shape = input_shape(input)?;
         l.acts.insert(input.name.clone(), l.graph.inputs.len());
         l.graph.inputs.push((input.name.clone(), shape));
+        let boolean = elem_type(input) == Some(types::BOOL);
+        l.graph.boolean_inputs.push(boolean);
     }
     if l.graph.inputs.is_empty() {
         return Err(OnnxError::Invalid("the graph has no inputs".into()));

@@ -1,7 +1,8 @@
 //! What zkonnx does not prove by the nature of the op, as opposed to ops it has yet to learn:
-//! strings, randomness, training steps, complex spectra, decoded bytes, and outputs whose
-//! shape depends on the data. A circuit proves a fixed function from fixed-shape numeric
-//! tensors to fixed-shape numeric tensors; these ops are not such functions.
+//! strings, randomness, complex spectra, decoded bytes, and outputs whose shape depends on
+//! the data, which are not fixed functions from fixed-shape numeric tensors to fixed-shape
+//! numeric tensors (what a circuit proves); and training steps and losses, which are not
+//! inference.
 
 use serde::Serialize;
 
@@ -15,6 +16,9 @@ pub enum Nature {
     Random,
     /// A training step (optimizer updates, gradients).
     Training,
+    /// A training loss of predictions against labels (`NegativeLogLikelihoodLoss`,
+    /// `SoftmaxCrossEntropyLoss`): computed while training, not at inference.
+    Loss,
     /// Complex-valued spectra (`DFT`, `STFT`).
     Complex,
     /// Decodes encoded bytes (images).
@@ -32,6 +36,7 @@ impl Nature {
             Nature::Strings => "it operates on strings",
             Nature::Random => "it draws random numbers",
             Nature::Training => "it is a training step",
+            Nature::Loss => "it is a training loss, computed while training, not at inference",
             Nature::Complex => "it yields complex numbers",
             Nature::EncodedBytes => "it decodes encoded bytes",
             Nature::NotATensor => "it operates on optional or sequence values",
@@ -58,6 +63,8 @@ const OUT_OF_SCOPE: &[(&str, Nature)] = &[
     ("Adam", Nature::Training),
     ("Momentum", Nature::Training),
     ("Gradient", Nature::Training),
+    ("NegativeLogLikelihoodLoss", Nature::Loss),
+    ("SoftmaxCrossEntropyLoss", Nature::Loss),
     ("DFT", Nature::Complex),
     ("STFT", Nature::Complex),
     ("ImageDecoder", Nature::EncodedBytes),

@@ -25,7 +25,17 @@ impl FloatOperator for TableFn {
 
     fn quantize(&self, q: &QuantCtx) -> Result<Quantized, OnnxError> {
         let (s_in, bits) = (q.s_in(), q.opts.table_bits);
-        let s_t = scale_for(q.in_max, bits.saturating_sub(q.opts.margin_bits)).min(MAX_SCALE);
+        // `1/√x` sees only positive inputs (variances), so the table's negative half is idle:
+        // its inputs get the margin bit as resolution instead (headroom up to the next power
+        // of two above the calibrated maximum), which small variances need.
+        let margin = match self.kind {
+            FnKind::Rsqrt => 0,
+            _ => q.opts.margin_bits,
+        };
+        let mut s_t = scale_for(q.in_max, bits.saturating_sub(margin)).min(MAX_SCALE);
+        if s_t > 0 && q.in_max * 2f64.powi(s_t as i32) >= 2f64.powi(bits as i32) {
+            s_t -= 1; // a maximum that is a power of two would land on the domain's end
+        }
         let (mul, shift) = if s_t >= s_in {
             (1i64 << (s_t - s_in), 0)
         } else {

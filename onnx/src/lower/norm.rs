@@ -1,12 +1,14 @@
-//! InstanceNormalization: per (batch, channel) group, `y = scale·(x − μ)/√(σ² + ε) + B`.
+//! InstanceNormalization: per (batch, channel) group, `y = scale·(x − μ)/√(σ² + ε) + B`;
+//! LayerNormalization and RMSNormalization: the same over the trailing axes from `axis`.
 //!
 //! Lowered to proven pieces: the mean and variance are dot products (reductions), the
 //! centred values and their squares are requantized rows, `1/√(σ² + ε)` is a table, and the
 //! last step is one product row per value with the bias folded in.
 
-use super::{attr_f, single, Lowered, Lowering, Operand};
-use crate::float_op::{Mul, SparseDot, TableFn};
-use crate::graph::FloatOp;
+use super::index::axis;
+use super::{attr_f, attr_i, single, Lowered, Lowering, Operand};
+use crate::float_op::{Add, Mul, SparseDot, TableFn};
+use crate::graph::{broadcast, FloatOp};
 use tract_onnx::pb::NodeProto;
 use zkonnx_circuits::ops::FnKind;
 
@@ -114,4 +116,140 @@ pub fn instance_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<
         nodes,
         outputs: vec![6],
     })
+}
+
+/// Each of `n` values' source in a parameter of shape `ps` broadcast over the normalized
+/// axes `inner` (value `j` is at position `j % size` of those axes).
+fn param_index(ps: &[usize], inner: &[usize], n: usize) -> Result<Vec<u32>, String> {
+    let (shape, [ip, _]) = broadcast(ps, inner).ok_or("a parameter does not broadcast")?;
+    if shape != inner {
+        return Err(format!(
+            "a parameter of shape {ps:?} is wider than the normalized axes {inner:?}"
+        ));
+    }
+    let size = ip.len();
+    Ok((0..n).map(|j| ip[j % size]).collect())
+}
+
+/// LayerNormalization (`centre`) and RMSNormalization over the axes from `axis` on:
+/// `y = W·(x − μ)/√(σ² + ε) + B`, and without `μ` and `B` for RMSNormalization (there `σ²`
+/// is the mean square). `W` and `B` are constants or activations broadcast over the
+/// normalized axes. LayerNormalization's optional outputs `Mean` and `InvStdDev` are the
+/// group mean and the table's `1/√(σ² + ε)`.
+fn normalize(
+    l: &Lowering,
+    node: &NodeProto,
+    ops: &[Operand],
+    centre: bool,
+) -> Result<Lowered, String> {
+    let Some(Operand::Act(x)) = ops.first() else {
+        return Err("X must be an activation".into());
+    };
+    let xs = l.shape(*x).to_vec();
+    let ax = axis(attr_i(node, "axis", -1), xs.len())?;
+    let eps = attr_f(node, "epsilon", 1e-5) as f64;
+    let (size, groups): (usize, usize) = (xs[ax..].iter().product(), xs[..ax].iter().product());
+    let n = groups * size;
+    let mut stats = xs[..ax].to_vec();
+    stats.resize(xs.len(), 1);
+    let group_of: Vec<u32> = (0..n).map(|j| (j / size) as u32).collect();
+    let ids: Vec<u32> = (0..n as u32).collect();
+    let base = l.next_id();
+    let mut nodes: Vec<Node> = vec![];
+    let mut push = |node: Node| {
+        nodes.push(node);
+        base + nodes.len() - 1
+    };
+    let (centred, mean) = if centre {
+        let (op, ins, _) = group_mean(*x, groups, size, 0.0);
+        let mean = push((op, ins, stats.clone()));
+        let terms = (0..n)
+            .map(|j| vec![(0, j as u32, 1.0), (1, group_of[j], -1.0)])
+            .collect();
+        let dot = SparseDot {
+            terms,
+            b: vec![0.0; n],
+        };
+        (
+            push((FloatOp::SparseDot(dot), vec![*x, mean], xs.clone())),
+            Some(mean),
+        )
+    } else {
+        (*x, None)
+    };
+    let product = |index: [Vec<u32>; 2], bias: Vec<f64>| FloatOp::Mul(Mul { index, bias });
+    let square = push((
+        product([ids.clone(), ids.clone()], vec![]),
+        vec![centred, centred],
+        xs.clone(),
+    ));
+    let var = push(group_mean(square, groups, size, eps));
+    let rsqrt_op = FloatOp::TableFn(TableFn {
+        kind: FnKind::Rsqrt,
+    });
+    let rsqrt = push((rsqrt_op, vec![var], stats));
+    let normed = push((
+        product([ids.clone(), group_of], vec![]),
+        vec![centred, rsqrt],
+        xs.clone(),
+    ));
+    let inner = &xs[ax..];
+    let bias_at = |k: usize| -> Result<(Option<usize>, Vec<f64>), String> {
+        match ops.get(k) {
+            None => Ok((None, vec![0.0; n])),
+            Some(Operand::Const(b)) => {
+                let ib = param_index(&b.shape, inner, n)?;
+                Ok((None, ib.iter().map(|&i| b.data[i as usize]).collect()))
+            }
+            Some(Operand::Act(b)) => Ok((Some(*b), vec![0.0; n])),
+        }
+    };
+    let (bias_act, bias) = if centre {
+        bias_at(2)?
+    } else {
+        (None, vec![0.0; n])
+    };
+    let scaled = match ops.get(1) {
+        Some(Operand::Act(w)) => {
+            let iw = param_index(l.shape(*w), inner, n)?;
+            push((
+                product([ids.clone(), iw], bias),
+                vec![normed, *w],
+                xs.clone(),
+            ))
+        }
+        Some(Operand::Const(w)) => {
+            let iw = param_index(&w.shape, inner, n)?;
+            let terms = (0..n)
+                .map(|j| vec![(0, j as u32, w.data[iw[j] as usize])])
+                .collect();
+            let dot = SparseDot { terms, b: bias };
+            push((FloatOp::SparseDot(dot), vec![normed], xs.clone()))
+        }
+        None => return Err("Scale is required".into()),
+    };
+    let out = match bias_act {
+        Some(b) => {
+            let ib = param_index(l.shape(b), inner, n)?;
+            let add = Add {
+                sign: 1,
+                index: [ids, ib],
+            };
+            push((FloatOp::Add(add), vec![scaled, b], xs))
+        }
+        None => scaled,
+    };
+    let mut outputs = vec![out - base];
+    if let Some(mean) = mean {
+        outputs.extend([mean - base, rsqrt - base]);
+    }
+    Ok(Lowered::Nodes { nodes, outputs })
+}
+
+pub fn layer_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    normalize(l, node, ops, true)
+}
+
+pub fn rms_norm(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    normalize(l, node, ops, false)
 }

@@ -10,7 +10,7 @@ use tract_onnx::pb::{GraphProto, NodeProto};
 
 const FLOAT: i32 = 1;
 const INT64: i32 = 7;
-const BOOL: i32 = 9;
+pub(super) const BOOL: i32 = 9;
 
 /// Ops whose result on integer tensors is not the float result (truncation, rounding).
 const FLOAT_ONLY: &[&str] = &[
