@@ -104,7 +104,7 @@ const MUST_PASS: &[&str] = &[
     "test_matmul_bcast",
     "test_matmul_1d_3d",
     "test_attention_4d_expanded",
-    "test_attention_3d_causal_expanded",
+    "test_attention_3d_expanded",
     "test_layer_normalization_4d_axis_negative_1",
     "test_layer_normalization_2d_axis0",
     "test_rms_normalization_default_axis",
