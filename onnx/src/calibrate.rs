@@ -276,7 +276,6 @@ fn quantize_graph(
             in_scales: &in_scales,
             want: scale_for(ranges.tensor[graph.inputs.len() + n], opts.precision_bits),
             max_pre: ranges.pre[n],
-            in_max: in_maxes.first().copied().unwrap_or(0.0),
             in_maxes: &in_maxes,
             opts,
         };

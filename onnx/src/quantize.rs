@@ -37,8 +37,6 @@ pub struct QuantCtx<'a> {
     pub want: u32,
     /// Largest magnitude of the node's value before a fused ReLU.
     pub max_pre: f64,
-    /// Largest magnitude of the node's first input.
-    pub in_max: f64,
     /// Largest magnitude of each input.
     pub in_maxes: &'a [f64],
     /// The compile settings.
@@ -49,6 +47,11 @@ impl QuantCtx<'_> {
     /// Scale of the first input.
     pub fn s_in(&self) -> u32 {
         self.in_scales[0]
+    }
+
+    /// Largest magnitude of the first input.
+    pub fn in_max(&self) -> f64 {
+        self.in_maxes.first().copied().unwrap_or(0.0)
     }
 
     /// An error about this node.

@@ -14,6 +14,7 @@
 //! rejects (see the tests). A `d` beyond the difference domain fails the same range check:
 //! an honest prover is refused, never a wrong answer proven.
 
+use super::elementwise::{broadcast_len, broadcast_source, check_broadcast};
 use super::{synth, LayoutCtx, NodeIo, Operator};
 use crate::chips::requant_row::RequantRow;
 use crate::error::EvalError;
@@ -42,15 +43,11 @@ pub struct Compare {
 
 impl Compare {
     fn out_len(&self, first_input_len: usize) -> usize {
-        self.index
-            .first()
-            .filter(|i| !i.is_empty())
-            .map_or(first_input_len, |i| i.len())
-            .max(self.constant.len())
+        broadcast_len(&self.index, &self.constant, first_input_len)
     }
 
     fn source(&self, k: usize, j: usize) -> usize {
-        self.index[k].get(j).map_or(j, |&i| i as usize)
+        broadcast_source(&self.index, k, j)
     }
 
     /// The two ReLU rows' requantization: no shift, the difference's domain.
@@ -108,29 +105,12 @@ impl Operator for Compare {
 
     /// One or two inputs; indices and constant sized to the output and within bounds.
     fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
-        let n: usize = out.iter().product();
-        if inputs.is_empty() || inputs.len() > 2 || self.mul.len() != inputs.len() {
-            return Err("a comparison takes one or two inputs".into());
-        }
-        if !(self.constant.is_empty() || self.constant.len() == n)
-            || self.index.len() != inputs.len()
-            || self.out_len(inputs[0].iter().product()) != n
-        {
+        check_broadcast(&self.mul, &self.constant, &self.index, inputs, out)?;
+        if self.out_len(inputs[0].iter().product()) != out.iter().product::<usize>() {
             return Err("constant or index does not match the output".into());
         }
         if self.one <= 0 || self.diff_bits > crate::requant::MAX_BITS {
             return Err("a comparison needs a positive 'one' and a bounded domain".into());
-        }
-        for (shape, idx) in inputs.iter().zip(&self.index) {
-            let len: usize = shape.iter().product();
-            let fits = if idx.is_empty() {
-                len == n
-            } else {
-                idx.len() == n && idx.iter().all(|&i| (i as usize) < len)
-            };
-            if !fits {
-                return Err(format!("input {shape:?} does not broadcast to {out:?}"));
-            }
         }
         Ok(())
     }

@@ -38,15 +38,11 @@ pub struct Elementwise {
 impl Elementwise {
     /// Number of output values.
     pub fn out_len_of(&self, first_input_len: usize) -> usize {
-        self.index
-            .first()
-            .filter(|i| !i.is_empty())
-            .map_or(first_input_len, |i| i.len())
-            .max(self.constant.len())
+        broadcast_len(&self.index, &self.constant, first_input_len)
     }
 
     fn source(&self, k: usize, j: usize) -> usize {
-        self.index[k].get(j).map_or(j, |&i| i as usize)
+        broadcast_source(&self.index, k, j)
     }
 
     fn coefficients(&self, j: usize) -> (i128, i128, i128) {
@@ -63,6 +59,51 @@ impl Elementwise {
     }
 }
 
+/// Output length of an op reading one or two inputs through broadcast index maps (an
+/// empty map is the identity) and a per-output constant: [`Elementwise`], `Compare`.
+pub(crate) fn broadcast_len(index: &[Vec<u32>], constant: &[i64], first_input_len: usize) -> usize {
+    index
+        .first()
+        .filter(|i| !i.is_empty())
+        .map_or(first_input_len, |i| i.len())
+        .max(constant.len())
+}
+
+/// Where output `j` reads input `k` under those index maps.
+pub(crate) fn broadcast_source(index: &[Vec<u32>], k: usize, j: usize) -> usize {
+    index[k].get(j).map_or(j, |&i| i as usize)
+}
+
+/// Checks such an op's one or two inputs, multipliers, index maps and constant against the
+/// input shapes and the output shape.
+pub(crate) fn check_broadcast(
+    mul: &[i64],
+    constant: &[i64],
+    index: &[Vec<u32>],
+    inputs: &[&[usize]],
+    out: &[usize],
+) -> Result<(), String> {
+    let n: usize = out.iter().product();
+    if inputs.is_empty() || inputs.len() > 2 || mul.len() != inputs.len() {
+        return Err("the op takes one or two inputs, one multiplier each".into());
+    }
+    if !(constant.is_empty() || constant.len() == n) || index.len() != inputs.len() {
+        return Err("constant or index does not match the output".into());
+    }
+    for (shape, idx) in inputs.iter().zip(index) {
+        let len: usize = shape.iter().product();
+        let fits = if idx.is_empty() {
+            len == n
+        } else {
+            idx.len() == n && idx.iter().all(|&i| (i as usize) < len)
+        };
+        if !fits {
+            return Err(format!("input {shape:?} does not broadcast to {out:?}"));
+        }
+    }
+    Ok(())
+}
+
 impl Operator for Elementwise {
     fn requant(&self) -> Option<Requant> {
         Some(self.requant)
@@ -70,27 +111,7 @@ impl Operator for Elementwise {
 
     /// One or two inputs; indices and constant sized to the output and within bounds.
     fn check(&self, inputs: &[&[usize]], out: &[usize]) -> Result<(), String> {
-        let n: usize = out.iter().product();
-        if inputs.is_empty() || inputs.len() > 2 || self.mul.len() != inputs.len() {
-            return Err("elementwise ops take one or two inputs".into());
-        }
-        if !(self.constant.is_empty() || self.constant.len() == n)
-            || self.index.len() != inputs.len()
-        {
-            return Err("constant or index does not match the output".into());
-        }
-        for (shape, idx) in inputs.iter().zip(&self.index) {
-            let len: usize = shape.iter().product();
-            let fits = if idx.is_empty() {
-                len == n
-            } else {
-                idx.len() == n && idx.iter().all(|&i| (i as usize) < len)
-            };
-            if !fits {
-                return Err(format!("input {shape:?} does not broadcast to {out:?}"));
-            }
-        }
-        Ok(())
+        check_broadcast(&self.mul, &self.constant, &self.index, inputs, out)
     }
 
     /// Integer reference semantics.

@@ -32,8 +32,8 @@ impl FloatOperator for TableFn {
             FnKind::Rsqrt => 0,
             _ => q.opts.margin_bits,
         };
-        let mut s_t = scale_for(q.in_max, bits.saturating_sub(margin)).min(MAX_SCALE);
-        if s_t > 0 && q.in_max * 2f64.powi(s_t as i32) >= 2f64.powi(bits as i32) {
+        let mut s_t = scale_for(q.in_max(), bits.saturating_sub(margin)).min(MAX_SCALE);
+        if s_t > 0 && q.in_max() * 2f64.powi(s_t as i32) >= 2f64.powi(bits as i32) {
             s_t -= 1; // a maximum that is a power of two would land on the domain's end
         }
         let (mul, shift) = if s_t >= s_in {
