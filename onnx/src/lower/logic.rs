@@ -11,6 +11,7 @@
 //! When every operand is a constant the node is evaluated at compile time instead
 //! ([`super::values`]).
 
+use super::compare::DotBuilder;
 use super::{Lowered, Lowering, Operand};
 use crate::float_op::{Compare, Mul, SparseDot};
 use crate::graph::{broadcast, FloatOp};
@@ -165,30 +166,19 @@ fn where_shape(l: &Lowering, ops: &[Operand]) -> Result<(Vec<usize>, [Vec<u32>; 
 /// Builds a dot product over the activation operands among `ops`, constants folded into
 /// its bias: output `j` is `Σ w·ops[k][idx_k[j]]` over the `(k, w)` given for it.
 fn dot_over(ops: &[&Operand], index: &[&[u32]], picks: &[Vec<(usize, f64)>]) -> Node {
-    let mut inputs: Vec<usize> = vec![];
-    let mut slot = |id: usize| -> u32 {
-        let at = inputs.iter().position(|&i| i == id).unwrap_or_else(|| {
-            inputs.push(id);
-            inputs.len() - 1
-        });
-        at as u32
-    };
-    let mut terms = Vec::with_capacity(picks.len());
-    let mut b = Vec::with_capacity(picks.len());
+    let mut dot = DotBuilder::new();
     for (j, pick) in picks.iter().enumerate() {
-        let (mut t, mut bias) = (vec![], 0.0);
+        let (mut refs, mut bias) = (vec![], 0.0);
         for &(k, w) in pick {
             let i = index[k][j];
             match ops[k] {
-                Operand::Act(id) => t.push((slot(*id), i, w)),
+                Operand::Act(id) => refs.push(((*id, i), w)),
                 Operand::Const(c) => bias += w * c.data[i as usize],
             }
         }
-        terms.push(t);
-        b.push(bias);
+        dot.push(&refs, bias);
     }
-    let n = picks.len();
-    (FloatOp::SparseDot(SparseDot { terms, b }), inputs, vec![n])
+    dot.node()
 }
 
 pub fn select(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
