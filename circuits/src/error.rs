@@ -16,13 +16,14 @@ pub enum EvalError {
     },
     /// A graph input the model was compiled for holds other values.
     #[error(
-        "input '{name}' was fixed at compile time to {expected:?}; recompile for other values"
+        "input '{name}' was fixed at compile time to {}; recompile for other values",
+        shown(expected)
     )]
     FixedInput {
         /// Input name.
         name: String,
         /// The compiled values.
-        expected: Vec<i64>,
+        expected: Vec<f64>,
     },
     /// An input tensor has the wrong number of values.
     #[error("input '{name}' needs {expected} values (shape {shape:?}), got {got}")]
@@ -104,4 +105,13 @@ pub enum CircuitError {
     /// The model is internally inconsistent (a bug in the front end or a corrupt file).
     #[error("invalid model: {0}")]
     InvalidModel(String),
+}
+
+/// A list of values for a message: all of a short one, the start of a long one.
+fn shown(values: &[f64]) -> String {
+    const SHOWN: usize = 8;
+    if values.len() <= SHOWN {
+        return format!("{values:?}");
+    }
+    format!("{:?}… ({} values)", &values[..SHOWN], values.len())
 }

@@ -85,18 +85,21 @@ impl InputSpec {
     }
 }
 
-/// A graph input fixed at compile time from the calibration sample (an integer shape given
-/// as a graph input): the circuit was built for these values, so a later input must repeat
-/// them or leave the tensor out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A graph input fixed at compile time from the calibration sample (a parameter given as a
+/// graph input: an integer shape, a `Resize`'s scales, a `Conv`'s weights): the circuit was
+/// built for these values, so a later input must repeat them or leave the tensor out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixedInput {
     /// Position among the ONNX graph's inputs (initializers excluded).
     pub position: usize,
     /// Name in the ONNX graph.
     pub name: String,
+    /// The tensor's shape.
+    #[serde(default)]
+    pub shape: Vec<usize>,
     /// The values the model was compiled for.
-    pub values: Vec<i64>,
+    pub values: Vec<f64>,
 }
 
 /// The graph inputs left when the `fixed` ones (by position) are dropped.
@@ -236,8 +239,8 @@ impl Model {
         }
         for f in &self.fixed_inputs {
             let given = &inputs[f.position];
-            let same = given.len() == f.values.len()
-                && given.iter().zip(&f.values).all(|(&g, &v)| g == v as f64);
+            let same =
+                given.len() == f.values.len() && given.iter().zip(&f.values).all(|(&g, &v)| g == v);
             if !same {
                 return Err(crate::EvalError::FixedInput {
                     name: f.name.clone(),

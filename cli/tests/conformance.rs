@@ -84,8 +84,11 @@ fn node_suite_has_no_wrong_output() {
 
 /// Node-suite cases of the proven comparisons (on activations, booleans and integers), the
 /// logic and `Where` built on them, N-D and broadcast `MatMul`, an attention block that uses
-/// all of these, and LayerNorm/RMSNorm with every output: each must be proven and right,
-/// not merely counted.
+/// all of these, LayerNorm/RMSNorm with every output, and the `Attention` op (3-D and 4-D,
+/// grouped heads, the key/value cache, float and boolean masks, causal and sliding-window
+/// frontiers, padding, fully masked rows, every `qk_matmul_output` mode) and an expanded
+/// attention whose causal mask is a constant `-inf`: each must be proven and right, not
+/// merely counted.
 const MUST_PASS: &[&str] = &[
     "test_greater",
     "test_greater_equal_bcast",
@@ -108,6 +111,16 @@ const MUST_PASS: &[&str] = &[
     "test_layer_normalization_4d_axis_negative_1",
     "test_layer_normalization_2d_axis0",
     "test_rms_normalization_default_axis",
+    "test_attention_3d",
+    "test_attention_3d_softcap",
+    "test_attention_4d_attn_mask_bool",
+    "test_attention_4d_attn_mask_3d_causal",
+    "test_attention_4d_causal_nonpad_batch_prefill",
+    "test_attention_23_fullymasked_qk_matmul_output_mode3_zero",
+    "test_attention_4d_with_qk_matmul_bias",
+    "test_attention_local_window_with_past",
+    "test_attention_local_window_gqa_rank4_mask",
+    "test_attention_4d_causal_expanded",
 ];
 
 /// Node-suite passes at `--max-k 14`, as the README states.

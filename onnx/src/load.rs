@@ -39,28 +39,32 @@ impl LoadedModel {
         for (pos, name) in &self.shape_inputs {
             let data = sample.get(*pos).ok_or_else(|| {
                 OnnxError::Invalid(format!(
-                    "the sample has no value for the shape input '{name}'"
+                    "the sample has no value for the parameter input '{name}'"
                 ))
             })?;
-            if data.iter().any(|v| v.fract() != 0.0 || !v.is_finite()) {
+            let input = inputs.get(*pos).copied();
+            let integer = input.is_some_and(crate::lower::is_integer);
+            if data
+                .iter()
+                .any(|v| !v.is_finite() || (integer && v.fract() != 0.0))
+            {
                 return Err(OnnxError::Invalid(format!(
-                    "the shape input '{name}' must hold integers"
+                    "the parameter input '{name}' must hold finite {}",
+                    if integer { "integers" } else { "numbers" }
                 )));
             }
-            let declared = inputs
-                .get(*pos)
-                .map(|v| declared_shape(v))
-                .unwrap_or_default();
+            let declared = input.map(declared_shape).unwrap_or_default();
             let shape = if declared.iter().product::<usize>() == data.len() {
                 declared
             } else {
                 vec![data.len()]
             };
-            values.push((name.clone(), shape, data.clone()));
+            values.push((name.clone(), shape.clone(), data.clone()));
             self.fixed.push(FixedInput {
                 position: *pos,
                 name: name.clone(),
-                values: data.iter().map(|&v| v as i64).collect(),
+                shape,
+                values: data.clone(),
             });
         }
         self.graph = lower_with(&self.proto, &values)?;

@@ -5,14 +5,19 @@
 //! (initializers and `Constant` nodes) are folded into the ops that use them.
 
 mod affine;
+mod attention;
 mod compare;
+mod composite;
+mod expand;
 mod index;
 
 pub use index::iota;
 mod linear;
 mod logic;
 mod matmul;
+mod neg_inf;
 mod norm;
+mod select;
 mod shape;
 mod softmax;
 mod table;
@@ -58,6 +63,8 @@ enum Lowered {
         nodes: Vec<(FloatOp, Vec<usize>, Vec<usize>)>,
         outputs: Vec<usize>,
     },
+    /// A function body of other nodes, lowered one by one (see [`expand`]).
+    Body(expand::Body),
 }
 
 /// ONNX op type → lowering function.
@@ -134,6 +141,28 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("LogSoftmax", softmax::log_softmax),
     ("Cast", values::cast_activation),
     ("CastLike", values::cast_activation),
+    ("Attention", attention::attention),
+    ("ReduceSumSquare", composite::reduce_sum_square),
+    ("ReduceL1", composite::reduce_l1),
+    ("ReduceL2", composite::reduce_l2),
+    ("ReduceLogSum", composite::reduce_log_sum),
+    ("ReduceLogSumExp", composite::reduce_log_sum_exp),
+    ("GlobalMaxPool", composite::global_max_pool),
+    ("LpNormalization", composite::lp_normalization),
+    ("DepthToSpace", composite::depth_to_space),
+    ("SpaceToDepth", composite::space_to_depth),
+    ("CumSum", affine::cum_sum),
+    ("Trilu", affine::trilu),
+    ("ArgMax", select::arg_max),
+    ("ArgMin", select::arg_min),
+    ("Hardmax", select::hardmax),
+];
+
+/// zkonnx's internal op types (domain [`expand::INTERNAL_DOMAIN`]), which only function
+/// bodies use.
+const INTERNAL_TABLE: &[(&str, LowerFn)] = &[
+    ("MaskedSoftmax", softmax::masked_softmax),
+    ("Ln", table::ln),
 ];
 
 /// The lowering function of an op type, if it has one.
@@ -175,6 +204,9 @@ struct Lowering {
     consts: HashMap<String, Const>,
     /// Element types of the tensors lowered so far.
     types: types::ElemTypes,
+    /// Activations that hold `−∞` at some positions, and the positions they admit (see
+    /// [`neg_inf`]).
+    masked: HashMap<usize, Vec<bool>>,
 }
 
 impl Lowering {
@@ -209,8 +241,9 @@ impl Lowering {
 /// A graph input whose values are fixed at compile time: name, shape, values.
 pub type FixedValues = (String, Vec<usize>, Vec<f64>);
 
-/// Where an op reads a shape-like parameter (sizes, repeats, axes, pads) from an input:
-/// op type and the input positions.
+/// Where an op reads a parameter that its lowering needs as a constant (sizes, repeats,
+/// axes, pads, a `Resize`'s scales, a `Conv`'s weights, `Clip`'s bounds) from an input: op
+/// type and the input positions.
 const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
     ("Expand", &[1]),
     ("Reshape", &[1]),
@@ -222,11 +255,31 @@ const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
     ("Pad", &[1, 2]),
     ("ReduceSum", &[1]),
     ("ReduceMean", &[1]),
+    ("Attention", &[6]),
+    ("ReduceMax", &[1]),
+    ("ReduceMin", &[1]),
+    ("ReduceSumSquare", &[1]),
+    ("ReduceL1", &[1]),
+    ("ReduceL2", &[1]),
+    ("ReduceLogSum", &[1]),
+    ("ReduceLogSumExp", &[1]),
+    ("CumSum", &[1]),
+    ("Trilu", &[1]),
+    ("Resize", &[1, 2, 3]),
+    ("Upsample", &[1]),
+    ("Conv", &[1, 2]),
+    ("ConvTranspose", &[1, 2]),
+    ("Clip", &[1, 2]),
+    ("BatchNormalization", &[1, 2, 3, 4]),
+    ("InstanceNormalization", &[1, 2]),
+    ("PRelu", &[1]),
 ];
 
-/// Integer graph inputs that the graph reads only as shape-like parameters (an `Expand`'s
-/// shape, a `Tile`'s repeats, …), with their positions among the graph's inputs. A circuit
-/// has fixed shapes, so these are fixed at compile time from the calibration sample.
+/// Graph inputs that the graph reads only as parameters (an `Expand`'s shape, a `Tile`'s
+/// repeats, a `Resize`'s scales, a `Conv`'s weights, …: see [`PARAMETER_SLOTS`]), with their
+/// positions among the graph's inputs. A circuit has fixed shapes and its lowering needs
+/// these as constants, so they are fixed at compile time from the calibration sample; the
+/// compiled model records them, and a proof is a proof for those values.
 pub fn shape_inputs(proto: &ModelProto) -> Vec<(usize, String)> {
     let Some(g) = proto.graph.as_ref() else {
         return vec![];
@@ -249,7 +302,7 @@ pub fn shape_inputs(proto: &ModelProto) -> Vec<(usize, String)> {
     graph_inputs(proto)
         .into_iter()
         .enumerate()
-        .filter(|(_, v)| is_integer(v) && is_param(&v.name))
+        .filter(|(_, v)| is_param(&v.name))
         .map(|(i, v)| (i, v.name.clone()))
         .collect()
 }
@@ -300,6 +353,7 @@ pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGrap
         acts: HashMap::new(),
         consts: HashMap::new(),
         types: types::ElemTypes::declared(g),
+        masked: HashMap::new(),
     };
     for t in &g.initializer {
         l.consts.insert(t.name.clone(), load_const(t)?);
@@ -331,6 +385,12 @@ pub fn lower_with(proto: &ModelProto, fixed: &[FixedValues]) -> Result<FloatGrap
                 out.name
             ))
         })?;
+        if l.masked.contains_key(&id) {
+            return Err(OnnxError::Invalid(format!(
+                "output '{}' holds -inf (a mask), which a circuit cannot represent",
+                out.name
+            )));
+        }
         l.graph.outputs.push(id);
         l.graph.output_names.push(out.name.clone());
     }
@@ -378,7 +438,11 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         .cloned()
         .ok_or_else(|| err("no output".into()))?;
     let all_const = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Const(_)));
-    let table = lower_fn(&node.op_type);
+    let table = if node.domain == expand::INTERNAL_DOMAIN {
+        crate::scope::by_op_type(INTERNAL_TABLE, &node.op_type)
+    } else {
+        lower_fn(&node.op_type)
+    };
     if let Some(value) = values::value_op(&node.op_type).filter(|_| all_const || table.is_none()) {
         let mut c = value(l, node, &operands).map_err(err)?;
         values::coerce(&mut c.data, out_type);
@@ -409,6 +473,9 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
     if let Some(reason) = types::integer_refusal(node, out_type) {
         return Err(err(reason));
     }
+    let reads_mask = operands
+        .iter()
+        .any(|o| matches!(o, Operand::Act(a) if l.masked.contains_key(a)));
     let lowered = f(l, node, &operands).map_err(err)?;
     if let Some(shape) = empty_output(&lowered) {
         return Err(err(format!(
@@ -420,9 +487,17 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
         Lowered::Const(c) => {
             l.consts.insert(out, c);
         }
-        Lowered::Op(op, inputs, shape) => {
+        Lowered::Op(mut op, inputs, shape) => {
+            let masks: Vec<_> = inputs.iter().map(|i| l.masked.get(i)).collect();
+            let carried = neg_inf::carry(&mut op, &masks).map_err(err)?;
             let id = l.push(name, &node.op_type, (op, inputs, shape));
+            if let Some(allowed) = carried {
+                l.masked.insert(id, allowed);
+            }
             l.acts.insert(out, id);
+        }
+        Lowered::Nodes { .. } if reads_mask && node.op_type != "Softmax" => {
+            return Err(err(neg_inf::REFUSAL.into()));
         }
         Lowered::Nodes { nodes, outputs } => {
             let first = l.next_id();
@@ -439,6 +514,42 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
                 l.acts.insert(o.clone(), first + n);
             }
         }
+        Lowered::Body(body) => lower_body(l, node, &name, body)?,
+    }
+    Ok(())
+}
+
+/// Lowers a function body's nodes, then names the parent's outputs after the body's
+/// tensors. An error in a step names the parent node and the step.
+fn lower_body(
+    l: &mut Lowering,
+    node: &NodeProto,
+    name: &str,
+    body: expand::Body,
+) -> Result<(), OnnxError> {
+    l.consts.extend(body.consts);
+    for (k, mut sub) in body.nodes.into_iter().enumerate() {
+        sub.name = format!("{name}/{}", sub.name);
+        lower_node(l, &sub, k).map_err(|e| match e {
+            OnnxError::Node {
+                op_type, reason, ..
+            } => OnnxError::Node {
+                op_type: node.op_type.clone(),
+                node: name.to_string(),
+                reason: format!("its {op_type} step: {reason}"),
+            },
+            other => other,
+        })?;
+    }
+    for (o, inner) in node.output.iter().zip(&body.outputs) {
+        let Some(inner) = inner.as_ref().filter(|_| !o.is_empty()) else {
+            continue;
+        };
+        if let Some(&id) = l.acts.get(inner) {
+            l.acts.insert(o.clone(), id);
+        } else if let Some(c) = l.consts.get(inner).cloned() {
+            l.consts.insert(o.clone(), c);
+        }
     }
     Ok(())
 }
@@ -446,7 +557,7 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
 /// The shape of an activation the lowering yields with no values, if any.
 fn empty_output(lowered: &Lowered) -> Option<&[usize]> {
     let shapes: Vec<&[usize]> = match lowered {
-        Lowered::Const(_) => vec![],
+        Lowered::Const(_) | Lowered::Body(_) => vec![],
         Lowered::Op(_, _, shape) => vec![shape],
         Lowered::Nodes { nodes, .. } => nodes.iter().map(|n| n.2.as_slice()).collect(),
     };
@@ -472,6 +583,7 @@ fn fold_constant(
         acts: HashMap::new(),
         consts: HashMap::new(),
         types: types::ElemTypes::default(),
+        masked: HashMap::new(),
     };
     let as_act = |k: usize| k == 0 || ALL_ACTIVATIONS.contains(&node.op_type.as_str());
     let mut data: Vec<Vec<f64>> = Vec::new();
@@ -500,6 +612,7 @@ fn fold_constant(
             }
             first + outputs.first().copied().unwrap_or(0)
         }
+        Lowered::Body(_) => return Err("constant inputs are not supported".into()),
     };
     let (tensors, _) = scratch.graph.run(&data);
     Ok(Const {

@@ -30,8 +30,15 @@ impl FloatReference {
         for (i, v) in graph_inputs(proto).into_iter().enumerate() {
             let dt = elem_type(v).and_then(datum_type).unwrap_or(DatumType::F32);
             let fact: InferenceFact = if let Some(f) = fixed.iter().find(|f| f.position == i) {
-                inputs.push((vec![f.values.len()], dt));
-                let values = tract_ndarray::Array1::from(f.values.clone()).into_tensor();
+                let shape = if f.shape.iter().product::<usize>() == f.values.len() {
+                    f.shape.clone()
+                } else {
+                    vec![f.values.len()]
+                };
+                inputs.push((shape.clone(), dt));
+                let values = tract_ndarray::ArrayD::from_shape_vec(shape, f.values.clone())
+                    .map_err(|e| OnnxError::Tract(e.to_string()))?
+                    .into_tensor();
                 values.cast_to_dt(dt).map_err(t)?.into_owned().into()
             } else {
                 let shape = shapes.next().unwrap_or_default();

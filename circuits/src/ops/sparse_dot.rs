@@ -125,4 +125,48 @@ mod tests {
         assert!(d.check(&[&[2], &[1]], &[2]).is_ok());
         assert!(d.check(&[&[1], &[1]], &[2]).is_err());
     }
+
+    /// `y = [x0, 0, x2]`: the middle row has no terms, as the masked positions of
+    /// `MaskedSoftmax` and the border of a `Pad` do.
+    fn scatter() -> crate::Model {
+        use crate::ops::test_support::OneNode;
+        let op = SparseDot {
+            terms: vec![vec![(0, 0, 1)], vec![], vec![(0, 2, 1)]],
+            bias: vec![0; 3],
+            requant: Requant {
+                shift: 0,
+                bits: 8,
+                relu: false,
+            },
+        };
+        OneNode {
+            name: "scatter",
+            op: crate::ops::Op::SparseDot(op),
+            reads: vec![0],
+            shape: vec![3],
+            scale: 0,
+            bits: 6,
+            out: vec![3],
+            out_scale: 0,
+        }
+        .model()
+    }
+
+    #[test]
+    fn a_row_without_terms_is_proven_to_be_its_bias() {
+        use crate::ops::test_support::model_failures;
+        let x = vec![5, 9, -7];
+        assert!(model_failures(&scatter(), None, x.clone(), |_, _| ()).is_ok());
+        // A prover that gives a masked position weight (here the value it would have had):
+        // the output and its instance agree, so only the dot gate can catch it.
+        let f = model_failures(&scatter(), None, x, |t, inst| {
+            t.tensors[1][1] = 9;
+            inst[1] = crate::fixed_point::to_field(9);
+        })
+        .unwrap_err();
+        assert!(
+            !f.is_empty() && f.iter().all(|f| f.ends_with("('dot')")),
+            "{f:?}"
+        );
+    }
 }

@@ -173,6 +173,17 @@ pub(super) fn reduction_groups(
     ops: &[Operand],
 ) -> Result<Groups, String> {
     let (x, xs) = single(l, ops)?;
+    let (groups, shape) = reduction_layout(&xs, node, ops)?;
+    Ok((x, groups, shape))
+}
+
+/// For a Reduce* node over an input of shape `xs`: for each output value the flat indices it
+/// reduces over, and the output shape.
+pub(super) fn reduction_layout(
+    xs: &[usize],
+    node: &NodeProto,
+    ops: &[Operand],
+) -> Result<(Vec<Vec<u32>>, Vec<usize>), String> {
     let raw = match ops.get(1) {
         Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
         Some(Operand::Act(_)) => return Err("the axes must be constants".into()),
@@ -193,7 +204,7 @@ pub(super) fn reduction_groups(
         .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
         .collect();
     let reduced: Vec<usize> = axes.iter().map(|&a| xs[a]).collect();
-    let st = strides(&xs);
+    let st = strides(xs);
     let groups = all_coords(&kept)
         .map(|o| {
             all_coords(&reduced)
@@ -216,7 +227,7 @@ pub(super) fn reduction_groups(
             .map(|(_, &d)| d)
             .collect()
     };
-    Ok((x, groups, shape))
+    Ok((groups, shape))
 }
 
 fn reduce(l: &Lowering, node: &NodeProto, ops: &[Operand], mean: bool) -> Result<Lowered, String> {
@@ -304,4 +315,68 @@ pub fn prelu(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, St
     }
     let alpha = is.iter().map(|&i| slope.data[i as usize]).collect();
     Ok(leaky(l, x, xs, alpha))
+}
+
+/// A constant integer operand (an axis, a diagonal offset), or `default` when absent.
+fn const_int(ops: &[Operand], input: usize, what: &str, default: i64) -> Result<i64, String> {
+    match ops.get(input) {
+        Some(Operand::Const(c)) => Ok(c.data.first().copied().unwrap_or(0.0) as i64),
+        Some(Operand::Act(_)) => Err(format!("the {what} must be a constant")),
+        None => Ok(default),
+    }
+}
+
+/// CumSum along a constant axis, `exclusive` and `reverse` as ONNX defines them: one dot
+/// product per value over the values before (or after) it.
+pub fn cum_sum(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = single(l, ops)?;
+    let ax = axis(const_int(ops, 1, "axis", 0)?, xs.len())?;
+    let exclusive = usize::from(attr_i(node, "exclusive", 0) != 0);
+    let reverse = attr_i(node, "reverse", 0) != 0;
+    let st = strides(&xs);
+    let terms: Terms = all_coords(&xs)
+        .map(|c| {
+            let i = c[ax];
+            let range = if reverse {
+                i + exclusive..xs[ax]
+            } else {
+                0..i + 1 - exclusive
+            };
+            range
+                .map(|j| {
+                    let mut at = c.clone();
+                    at[ax] = j;
+                    (0, ravel(&at, &st) as u32, 1.0)
+                })
+                .collect()
+        })
+        .collect();
+    let n = terms.len();
+    Ok(dot(vec![x], xs, terms, vec![0.0; n]))
+}
+
+/// Trilu: the upper (or lower) triangle of the last two axes from diagonal `k`, the rest 0
+/// (a dot-product row with no terms, proven 0).
+pub fn trilu(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs) = single(l, ops)?;
+    if xs.len() < 2 {
+        return Err(format!("expects rank ≥ 2, got {xs:?}"));
+    }
+    let k = const_int(ops, 1, "diagonal offset k", 0)?;
+    let upper = attr_i(node, "upper", 1) != 0;
+    let r = xs.len();
+    let terms: Terms = all_coords(&xs)
+        .enumerate()
+        .map(|(f, c)| {
+            let off = c[r - 1] as i64 - c[r - 2] as i64;
+            let keep = if upper { off >= k } else { off <= k };
+            if keep {
+                vec![(0, f as u32, 1.0)]
+            } else {
+                vec![]
+            }
+        })
+        .collect();
+    let n = terms.len();
+    Ok(dot(vec![x], xs, terms, vec![0.0; n]))
 }

@@ -209,8 +209,11 @@ pub fn gather(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered
         .chain(&xs[ax + 1..])
         .copied()
         .collect();
+    // `select` along an inner axis may leave a non-standard layout; reshape needs C order.
     let picked = iota(&xs).select(Axis(ax), &indices);
     let picked = picked
+        .as_standard_layout()
+        .into_owned()
         .into_shape_with_order(IxDyn(&out))
         .map_err(|e| e.to_string())?;
     Ok(copy(x, picked.view()))

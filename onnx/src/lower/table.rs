@@ -103,3 +103,13 @@ pub fn pow(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, Stri
         }
     }
 }
+
+/// zkonnx's internal `Ln` (the natural-logarithm table LogSoftmax uses), for function bodies
+/// whose argument is a sum (`ReduceLogSum`, `ReduceLogSumExp`).
+pub fn ln(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let [Operand::Act(x)] = ops else {
+        return Err("expects one activation".into());
+    };
+    let op = FloatOp::TableFn(TableFn { kind: FnKind::Ln });
+    Ok(Lowered::Op(op, vec![*x], l.shape(*x).to_vec()))
+}

@@ -44,6 +44,8 @@ pub(super) const VALUE_OPS: &[(&str, ValueFn)] = &[
     ("Where", select),
     ("Cast", cast),
     ("CastLike", cast),
+    ("ReduceMax", |l, n, o| reduce_extreme(l, n, o, f64::max)),
+    ("ReduceMin", |l, n, o| reduce_extreme(l, n, o, f64::min)),
 ];
 
 /// The compile-time evaluation for an op type, if it has one.
@@ -373,4 +375,27 @@ mod tests {
         coerce(&mut v, 9);
         assert_eq!(v, vec![1.0, 0.0, 1.0]);
     }
+}
+
+/// ReduceMax or ReduceMin of a constant, in floats: an exported attention reduces its mask,
+/// which holds `-inf` (the proven form, `b + relu(a − b)`, is NaN there).
+fn reduce_extreme(
+    _: &Lowering,
+    node: &NodeProto,
+    ops: &[Operand],
+    pick: fn(f64, f64) -> f64,
+) -> Result<Const, String> {
+    let Some(Operand::Const(x)) = ops.first() else {
+        return Err("expects a constant".into());
+    };
+    let (groups, shape) = super::affine::reduction_layout(&x.shape, node, ops)?;
+    let data = groups
+        .iter()
+        .map(|g| {
+            (g.iter().map(|&i| x.data[i as usize]))
+                .reduce(pick)
+                .ok_or("a reduction over an empty set")
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Const { shape, data })
 }
