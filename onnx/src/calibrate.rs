@@ -312,7 +312,7 @@ fn evaluate(
     circuit_samples: &[Vec<Vec<f64>>],
     ranges: &Ranges,
 ) -> Result<CalibrationReport, OnnxError> {
-    let (reference, tract_error) =
+    let (reference, mut tract_error) =
         match FloatReference::new(&loaded.proto, &loaded.graph, &loaded.fixed) {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e.to_string())),
@@ -331,8 +331,14 @@ fn evaluate(
     let mut lowering = 0.0f64;
     for (s, circuit_s) in samples.iter().zip(circuit_samples) {
         let (ours, _) = graph.run(circuit_s);
-        let float = match &reference {
-            Some(r) => r.run(s)?,
+        // A model tract builds but cannot run (ReduceMax of booleans) is measured against
+        // the float graph, like one it cannot build.
+        let float = match reference.as_ref().map(|r| r.run(s)) {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
+                tract_error.get_or_insert(e.to_string());
+                graph.outputs.iter().map(|&o| ours[o].clone()).collect()
+            }
             None => graph.outputs.iter().map(|&o| ours[o].clone()).collect(),
         };
         let trace = execute(model, quantize_inputs(model, s)?)?;

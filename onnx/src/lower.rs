@@ -17,6 +17,7 @@ mod logic;
 mod matmul;
 mod neg_inf;
 mod norm;
+mod resize;
 mod select;
 mod shape;
 mod softmax;
@@ -156,6 +157,8 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("ArgMax", select::arg_max),
     ("ArgMin", select::arg_min),
     ("Hardmax", select::hardmax),
+    ("Resize", resize::resize),
+    ("Upsample", resize::upsample),
 ];
 
 /// zkonnx's internal op types (domain [`expand::INTERNAL_DOMAIN`]), which only function
@@ -163,6 +166,7 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
 const INTERNAL_TABLE: &[(&str, LowerFn)] = &[
     ("MaskedSoftmax", softmax::masked_softmax),
     ("Ln", table::ln),
+    ("Materialize", expand::materialize),
 ];
 
 /// The lowering function of an op type, if it has one.
@@ -252,7 +256,7 @@ const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
     ("Split", &[1]),
     ("Squeeze", &[1]),
     ("Unsqueeze", &[1]),
-    ("Pad", &[1, 2]),
+    ("Pad", &[1, 3]),
     ("ReduceSum", &[1]),
     ("ReduceMean", &[1]),
     ("Attention", &[6]),
@@ -476,7 +480,13 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
     let reads_mask = operands
         .iter()
         .any(|o| matches!(o, Operand::Act(a) if l.masked.contains_key(a)));
-    let lowered = f(l, node, &operands).map_err(err)?;
+    let some_const = operands.iter().any(|o| matches!(o, Operand::Const(_)));
+    let lowered = if some_const && ALL_ACTIVATIONS.contains(&node.op_type.as_str()) {
+        expand::materialized(l, node)
+    } else {
+        f(l, node, &operands)
+    }
+    .map_err(err)?;
     if let Some(shape) = empty_output(&lowered) {
         return Err(err(format!(
             "yields an empty tensor (shape {shape:?}); a circuit proves tensors of at least \
@@ -567,6 +577,10 @@ fn empty_output(lowered: &Lowered) -> Option<&[usize]> {
 /// Ops whose lowering takes every input as an activation.
 const ALL_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum"];
 
+/// Ops folded at compile time with every constant input as a scratch activation: those of
+/// [`ALL_ACTIVATIONS`], and sums whose second operand may be the larger one.
+const FOLD_AS_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum", "Add", "Sub"];
+
 /// Evaluates a node whose inputs are all constants, at compile time: the data constants
 /// become the inputs of a scratch graph (the first input, or all of them for
 /// [`ALL_ACTIVATIONS`]), the others stay constants (a Slice's starts, a Gather's indices), and
@@ -585,7 +599,7 @@ fn fold_constant(
         types: types::ElemTypes::default(),
         masked: HashMap::new(),
     };
-    let as_act = |k: usize| k == 0 || ALL_ACTIVATIONS.contains(&node.op_type.as_str());
+    let as_act = |k: usize| k == 0 || FOLD_AS_ACTIVATIONS.contains(&node.op_type.as_str());
     let mut data: Vec<Vec<f64>> = Vec::new();
     let mut operands: Vec<Operand> = Vec::new();
     for (k, c) in consts.iter().enumerate() {
@@ -680,6 +694,15 @@ fn attr_f(node: &NodeProto, name: &str, default: f32) -> f32 {
     attr(node, name).map_or(default, |a| a.f)
 }
 
+/// The operand at ONNX input position `i`, if the node gives one: `ops` leaves out empty
+/// optional inputs, so a later position is not its index there.
+fn operand<'a, 'b>(node: &NodeProto, ops: &'b [Operand<'a>], i: usize) -> Option<&'b Operand<'a>> {
+    if node.input.get(i).is_none_or(|n| n.is_empty()) {
+        return None;
+    }
+    ops.get(node.input[..i].iter().filter(|n| !n.is_empty()).count())
+}
+
 /// The single activation input and the constants, in order.
 fn split<'a>(ops: &'a [Operand<'a>]) -> (Vec<usize>, Vec<&'a Const>) {
     let mut acts = Vec::new();
@@ -693,7 +716,7 @@ fn split<'a>(ops: &'a [Operand<'a>]) -> (Vec<usize>, Vec<&'a Const>) {
     (acts, consts)
 }
 
-fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String> {
+fn add_like(l: &Lowering, node: &NodeProto, ops: &[Operand], sign: i64) -> Result<Lowered, String> {
     let (acts, consts) = split(ops);
     match (acts.as_slice(), consts.as_slice()) {
         ([a, b], []) => {
@@ -721,11 +744,15 @@ fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String>
             if shape.iter().product::<usize>() != ia.len()
                 || ia.iter().enumerate().any(|(j, &i)| i as usize != j)
             {
-                return Err("the constant may not enlarge the activation".into());
+                return expand::broadcast_first(l, node, &shape);
             }
             let first_is_const = matches!(ops[0], Operand::Const(_));
             if sign < 0 && first_is_const {
-                return Err("constant minus activation is not supported".into());
+                // c − a: a dot product with weight −1 and the constant as its bias.
+                let terms = (0..ia.len() as u32).map(|j| vec![(0, j, -1.0)]).collect();
+                let b = ic.iter().map(|&i| c.data[i as usize]).collect();
+                let op = FloatOp::SparseDot(crate::float_op::SparseDot { terms, b });
+                return Ok(Lowered::Op(op, vec![*a], shape));
             }
             let c = ic
                 .iter()
@@ -741,12 +768,12 @@ fn add_like(l: &Lowering, ops: &[Operand], sign: i64) -> Result<Lowered, String>
     }
 }
 
-fn add(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    add_like(l, ops, 1)
+fn add(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    add_like(l, node, ops, 1)
 }
 
-fn sub(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    add_like(l, ops, -1)
+fn sub(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    add_like(l, node, ops, -1)
 }
 
 /// The first input, which must be an activation: its id and shape.

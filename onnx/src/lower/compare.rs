@@ -272,7 +272,7 @@ pub fn clip(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, 
         return Err("the input must be an activation".into());
     };
     let bound = |i: usize, attr: &str, default: f32| -> Result<Option<f64>, String> {
-        match ops.get(i) {
+        match super::operand(node, ops, i) {
             Some(Operand::Const(c)) => Ok(c.data.first().copied()),
             Some(Operand::Act(_)) => Err("bounds must be constants".into()),
             None => Ok(node

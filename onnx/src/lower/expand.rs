@@ -2,7 +2,9 @@
 //! ops), built here and then lowered node by node like the model's own, so a composite op
 //! such as `Attention` reuses the blocks (and the proofs) of its parts.
 
-use super::Const;
+use super::{Const, Lowered, Lowering, Operand};
+use crate::float_op::SparseDot;
+use crate::graph::FloatOp;
 use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::{AttributeProto, NodeProto};
 
@@ -118,4 +120,65 @@ pub(super) fn attribute(name: &str, a: &Attr) -> AttributeProto {
         }
     }
     p
+}
+
+/// The node again with each constant input replaced by an activation holding its values
+/// (zkonnx's internal `Materialize`), for lowerings that take activations only (`Concat`,
+/// `Max`, `Min`, `Sum` with a constant operand).
+pub(super) fn materialized(l: &Lowering, node: &NodeProto) -> Result<Lowered, String> {
+    let anchor = (node.input.iter())
+        .find(|n| l.acts.contains_key(*n))
+        .ok_or("needs an activation input")?;
+    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
+    let mut inputs = Vec::new();
+    for name in node.input.iter().filter(|n| !n.is_empty()) {
+        inputs.push(if l.consts.contains_key(name) {
+            b.internal("Materialize", &[anchor, name])
+        } else {
+            name.clone()
+        });
+    }
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let y = b.op_with(&node.op_type, &refs, node.attribute.clone());
+    b.outputs = vec![Some(y)];
+    Ok(Lowered::Body(b))
+}
+
+/// zkonnx's internal `Materialize(anchor, c)`: the constant `c` as an activation, a dot
+/// product with no terms per value (so each value is proven to be its bias); `anchor` is
+/// any activation, read by no term.
+pub(super) fn materialize(_: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    let [Operand::Act(anchor), Operand::Const(c)] = ops else {
+        return Err("expects an activation and a constant".into());
+    };
+    let n = c.data.len();
+    let op = FloatOp::SparseDot(SparseDot {
+        terms: vec![vec![]; n],
+        b: c.data.clone(),
+    });
+    Ok(Lowered::Op(op, vec![*anchor], c.shape.clone()))
+}
+
+/// The node again with its activation input first expanded to `shape` (the broadcast of
+/// all its inputs), for an elementwise op whose constant operand is larger than the
+/// activation.
+pub(super) fn broadcast_first(
+    l: &Lowering,
+    node: &NodeProto,
+    shape: &[usize],
+) -> Result<Lowered, String> {
+    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
+    let target = b.ints(&shape.iter().map(|&d| d as i64).collect::<Vec<_>>());
+    let mut inputs = Vec::new();
+    for name in node.input.iter().filter(|n| !n.is_empty()) {
+        inputs.push(if l.acts.contains_key(name) {
+            b.op("Expand", &[name, &target], &[])
+        } else {
+            name.clone()
+        });
+    }
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let y = b.op_with(&node.op_type, &refs, node.attribute.clone());
+    b.outputs = vec![Some(y)];
+    Ok(Lowered::Body(b))
 }

@@ -94,27 +94,65 @@ fn two_and_sum(l: &Lowering, first: Node, second: Node, bias: f64) -> Lowered {
     }
 }
 
-pub fn greater(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (op, ins, shape) = compare(l, pair(ops)?, (1, -1), 0.0, false)?;
+/// A comparison of an activation with a constant that is ±∞ everywhere has the same
+/// answer whatever finite value the activation holds (an exported attention compares its
+/// mask's row maxima with −∞): it is folded at compile time.
+fn against_infinity(l: &Lowering, ops: &[Operand], f: fn(f64, f64) -> bool) -> Option<Lowered> {
+    let [a, b] = ops else {
+        return None;
+    };
+    let (c, const_first) = match (a, b) {
+        (Operand::Act(_), Operand::Const(c)) => (c, false),
+        (Operand::Const(c), Operand::Act(_)) => (c, true),
+        _ => return None,
+    };
+    if !c.data.iter().all(|v| v.is_infinite()) {
+        return None;
+    }
+    let (shape, [ia, ib]) = broadcast(&shape_of(l, a), &shape_of(l, b))?;
+    let at = if const_first { ia } else { ib };
+    let data = (at.iter().map(|&i| c.data[i as usize]))
+        .map(|v| if const_first { f(v, 0.0) } else { f(0.0, v) })
+        .map(|r| f64::from(u8::from(r)))
+        .collect();
+    Some(Lowered::Const(super::Const { shape, data }))
+}
+
+/// `[a > b]`, `[a ≥ b]` and the like: `signs` on `(a, b)`, and the float answer `f`.
+fn ordered(
+    l: &Lowering,
+    ops: &[Operand],
+    signs: (i64, i64),
+    or_equal: bool,
+    f: fn(f64, f64) -> bool,
+) -> Result<Lowered, String> {
+    if let Some(folded) = against_infinity(l, ops, f) {
+        return Ok(folded);
+    }
+    let (op, ins, shape) = compare(l, pair(ops)?, signs, 0.0, or_equal)?;
     Ok(Lowered::Op(op, ins, shape))
+}
+
+pub fn greater(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    ordered(l, ops, (1, -1), false, |a, b| a > b)
 }
 
 pub fn less(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (op, ins, shape) = compare(l, pair(ops)?, (-1, 1), 0.0, false)?;
-    Ok(Lowered::Op(op, ins, shape))
+    ordered(l, ops, (-1, 1), false, |a, b| a < b)
 }
 
 pub fn greater_or_equal(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (op, ins, shape) = compare(l, pair(ops)?, (1, -1), 0.0, true)?;
-    Ok(Lowered::Op(op, ins, shape))
+    ordered(l, ops, (1, -1), true, |a, b| a >= b)
 }
 
 pub fn less_or_equal(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
-    let (op, ins, shape) = compare(l, pair(ops)?, (-1, 1), 0.0, true)?;
-    Ok(Lowered::Op(op, ins, shape))
+    ordered(l, ops, (-1, 1), true, |a, b| a <= b)
 }
 
 pub fn equal(l: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    if let Some(folded) = against_infinity(l, ops, |a, b| a == b) {
+        return Ok(folded);
+    }
     let ab = pair(ops)?;
     let ge = compare(l, ab, (1, -1), 0.0, true)?;
     let le = compare(l, ab, (-1, 1), 0.0, true)?;

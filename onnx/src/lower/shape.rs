@@ -14,7 +14,7 @@ use tract_onnx::pb::NodeProto;
 
 /// Integer values of a constant input, or of an attribute for older opsets.
 fn ints(node: &NodeProto, ops: &[Operand], input: usize, attr: &str) -> Option<Vec<i64>> {
-    match ops.get(input) {
+    match super::operand(node, ops, input) {
         Some(Operand::Const(c)) => Some(c.data.iter().map(|&v| v as i64).collect()),
         _ => attr_ints(node, attr),
     }
@@ -243,21 +243,36 @@ fn embedding(l: &Lowering, node: &NodeProto, table: &Const, idx: usize) -> Resul
 /// edge modes as copies.
 pub fn pad(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
     let (x, xs) = single(l, ops)?;
-    let pads = ints(node, ops, 1, "pads").ok_or("pads are required")?;
+    let given = ints(node, ops, 1, "pads").ok_or("pads are required")?;
     let n = xs.len();
-    if pads.len() != 2 * n || pads.iter().any(|&p| p < 0) {
-        return Err("pads must be 2·rank non-negative values".into());
+    // With `axes` (opset 18), `pads` holds the begins and ends of those axes only.
+    let pads = match ints(node, ops, 3, "") {
+        None => given,
+        Some(axes) if given.len() == 2 * axes.len() => {
+            let mut full = vec![0; 2 * n];
+            for (k, &a) in axes.iter().enumerate() {
+                let a = axis(a, n)?;
+                full[a] = given[k];
+                full[n + a] = given[axes.len() + k];
+            }
+            full
+        }
+        Some(_) => return Err("pads must hold a begin and an end per axis".into()),
+    };
+    // A negative pad crops; the output keeps at least nothing of each axis.
+    if pads.len() != 2 * n || (0..n).any(|i| xs[i] as i64 + pads[i] + pads[n + i] < 0) {
+        return Err("pads must be 2·rank values that leave no axis negative".into());
     }
     // The fill value: a constant, an attribute (opset < 11), or an input the prover gives,
     // which becomes the sparse dot's second input.
-    let (value, value_act) = match ops.get(2) {
+    let (value, value_act) = match super::operand(node, ops, 2) {
         Some(Operand::Const(c)) => (c.data.first().copied().unwrap_or(0.0), None),
         Some(Operand::Act(v)) if l.shape(*v).iter().product::<usize>() == 1 => (0.0, Some(*v)),
         Some(Operand::Act(_)) => return Err("the constant value must hold one value".into()),
         None => (attr_f(node, "value", 0.0) as f64, None),
     };
     let out: Vec<usize> = (0..n)
-        .map(|i| xs[i] + (pads[i] + pads[n + i]) as usize)
+        .map(|i| (xs[i] as i64 + pads[i] + pads[n + i]) as usize)
         .collect();
     let st = strides(&xs);
     let mode = attr_s(node, "mode");

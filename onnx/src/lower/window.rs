@@ -338,19 +338,48 @@ impl Transposed {
                 v.iter().map(|&x| x.max(0) as usize).collect()
             })
         };
-        let (st, dil, pads, opad) = (
+        let (st, dil, opad) = (
             get("strides", 1, n),
             get("dilations", 1, n),
-            get("pads", 0, 2 * n),
             get("output_padding", 0, n),
         );
-        if attr_ints(node, "output_shape").is_some() {
-            return Err("output_shape is not supported; give pads".into());
-        }
+        let full: Vec<usize> = (0..n)
+            .map(|i| st[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1)
+            .collect();
+        let pads = match super::attr_s(node, "auto_pad").as_str() {
+            "" | "NOTSET" | "VALID" if attr_ints(node, "output_shape").is_some() => {
+                return Err("output_shape without auto_pad SAME_* is not supported".into());
+            }
+            "" | "NOTSET" => get("pads", 0, 2 * n),
+            "VALID" => vec![0; 2 * n],
+            same @ ("SAME_UPPER" | "SAME_LOWER") => {
+                // ONNX: the output is `output_shape` (default input · stride), the padding
+                // what the full output exceeds it by, split with the odd one at the end
+                // (SAME_UPPER) or the start (SAME_LOWER).
+                let target = attr_ints(node, "output_shape").map_or_else(
+                    || (0..n).map(|i| spatial[i] * st[i]).collect::<Vec<_>>(),
+                    |v| v.iter().map(|&d| d.max(0) as usize).collect(),
+                );
+                let mut pads = vec![0; 2 * n];
+                for i in 0..n {
+                    let total = full[i]
+                        .checked_sub(*target.get(i).ok_or("output_shape is too short")?)
+                        .ok_or("output_shape is larger than the full output")?;
+                    let (small, large) = (total / 2, total - total / 2);
+                    (pads[i], pads[n + i]) = if same == "SAME_UPPER" {
+                        (small, large)
+                    } else {
+                        (large, small)
+                    };
+                }
+                pads
+            }
+            other => return Err(format!("auto_pad = {other} is not defined")),
+        };
         let out_sp = (0..n)
             .map(|i| {
-                let full = st[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
-                full.checked_sub(pads[i] + pads[n + i])
+                full[i]
+                    .checked_sub(pads[i] + pads[n + i])
                     .ok_or("pads larger than the output")
             })
             .collect::<Result<_, _>>()?;
