@@ -18,6 +18,7 @@ mod matmul;
 mod neg_inf;
 mod norm;
 mod resize;
+mod scatter;
 mod select;
 mod shape;
 mod softmax;
@@ -159,6 +160,13 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("Hardmax", select::hardmax),
     ("Resize", resize::resize),
     ("Upsample", resize::upsample),
+    ("GatherElements", scatter::gather_elements),
+    ("GatherND", scatter::gather_nd),
+    ("ScatterElements", scatter::scatter_elements),
+    ("Scatter", scatter::scatter_elements),
+    ("ScatterND", scatter::scatter_nd),
+    ("Dropout", scatter::dropout),
+    ("OneHot", select::one_hot),
 ];
 
 /// zkonnx's internal op types (domain [`expand::INTERNAL_DOMAIN`]), which only function
@@ -277,6 +285,13 @@ const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
     ("BatchNormalization", &[1, 2, 3, 4]),
     ("InstanceNormalization", &[1, 2]),
     ("PRelu", &[1]),
+    ("GatherElements", &[1]),
+    ("GatherND", &[1]),
+    ("ScatterElements", &[1]),
+    ("Scatter", &[1]),
+    ("ScatterND", &[1]),
+    ("Dropout", &[1, 2]),
+    ("OneHot", &[1, 2]),
 ];
 
 /// Graph inputs that the graph reads only as parameters (an `Expand`'s shape, a `Tile`'s

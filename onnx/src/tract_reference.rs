@@ -72,7 +72,12 @@ impl FloatReference {
                     .into_tvalue(),
             );
         }
-        let outputs = self.plan.run(values).map_err(t)?;
+        // tract panics on some inputs ONNX defines (a OneHot index out of range): a panic
+        // in the reference is an error, not a crash.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.plan.run(values)));
+        let outputs = run
+            .map_err(|_| OnnxError::Tract("tract panicked while running the model".into()))?
+            .map_err(t)?;
         outputs
             .iter()
             .map(|o| as_f64(o).map_err(OnnxError::Tract))

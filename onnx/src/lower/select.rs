@@ -29,7 +29,7 @@ struct Pick {
 
 /// The nodes that compute the one-hot `f` of each group's pick (flat, in `x`'s order),
 /// and the groups.
-fn one_hot(
+fn picked(
     l: &Lowering,
     x: usize,
     ax: usize,
@@ -109,7 +109,7 @@ fn arg(l: &Lowering, node: &NodeProto, ops: &[Operand], largest: bool) -> Result
     let xs = l.shape(*x).to_vec();
     let ax = super::index::axis(attr_i(node, "axis", 0), xs.len())?;
     let last = attr_i(node, "select_last_index", 0) != 0;
-    let (mut nodes, groups) = one_hot(l, *x, ax, Pick { largest, last })?;
+    let (mut nodes, groups) = picked(l, *x, ax, Pick { largest, last })?;
     let f = l.next_id() + nodes.len() - 1;
     // 4. The index: Σ j·f_j over each group.
     let mut idx = DotBuilder::new();
@@ -156,9 +156,47 @@ pub fn hardmax(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowere
         largest: true,
         last: false,
     };
-    let (mut nodes, _) = one_hot(l, *x, ax, pick)?;
+    let (mut nodes, _) = picked(l, *x, ax, pick)?;
     let f = l.next_id() + nodes.len() - 1;
     nodes.push((FloatOp::Reshape(Reshape), vec![f], xs));
     let outputs = vec![nodes.len() - 1];
     Ok(Lowered::Nodes { nodes, outputs })
+}
+
+/// OneHot of activation indices by a depth and values fixed at compile time:
+/// `off + (on − off)·([idx = j] + [idx = j − depth])` (negative indices count from the
+/// end; an index out of range matches nothing), each `[· = ·]` a proven comparison.
+pub fn one_hot(l: &Lowering, node: &NodeProto, ops: &[Operand]) -> Result<Lowered, String> {
+    use super::expand::{Attr, Body};
+    let [Operand::Act(idx), Operand::Const(depth), Operand::Const(values)] = ops else {
+        return Err("the indices must be an activation, depth and values constants".into());
+    };
+    let depth = depth.data.first().copied().ok_or("depth is empty")? as i64;
+    let [off, on] = values.data[..] else {
+        return Err("values must hold [off, on]".into());
+    };
+    if depth <= 0 {
+        return Err(format!("depth {depth} is not positive"));
+    }
+    let is = l.shape(*idx).to_vec();
+    let ax = super::index::axis(attr_i(node, "axis", -1), is.len() + 1)?;
+    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
+    let at = b.ints(&[ax as i64]);
+    let u = b.op("Unsqueeze", &[&node.input[0], &at], &[]);
+    let mut rshape = vec![1; is.len() + 1];
+    rshape[ax] = depth as usize;
+    let j: Vec<f64> = (0..depth).map(|j| j as f64).collect();
+    let low: Vec<f64> = j.iter().map(|v| v - depth as f64).collect();
+    let (j, low) = (b.constant(rshape.clone(), j), b.constant(rshape, low));
+    let float = [("to", Attr::Int(1))];
+    let e1 = b.op("Equal", &[&u, &j], &[]);
+    let e1 = b.op("Cast", &[&e1], &float);
+    let e2 = b.op("Equal", &[&u, &low], &[]);
+    let e2 = b.op("Cast", &[&e2], &float);
+    let hit = b.op("Add", &[&e1, &e2], &[]);
+    let (gain, base) = (b.scalar(on - off), b.scalar(off));
+    let y = b.op("Mul", &[&hit, &gain], &[]);
+    let y = b.op("Add", &[&y, &base], &[]);
+    b.outputs = vec![Some(y)];
+    Ok(Lowered::Body(b))
 }
