@@ -17,6 +17,7 @@ mod logic;
 mod matmul;
 mod neg_inf;
 mod norm;
+mod recurrent;
 mod resize;
 mod scatter;
 mod select;
@@ -167,6 +168,9 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("ScatterND", scatter::scatter_nd),
     ("Dropout", scatter::dropout),
     ("OneHot", select::one_hot),
+    ("RNN", recurrent::rnn),
+    ("GRU", recurrent::gru),
+    ("LSTM", recurrent::lstm),
 ];
 
 /// zkonnx's internal op types (domain [`expand::INTERNAL_DOMAIN`]), which only function
@@ -292,6 +296,9 @@ const PARAMETER_SLOTS: &[(&str, &[usize])] = &[
     ("ScatterND", &[1]),
     ("Dropout", &[1, 2]),
     ("OneHot", &[1, 2]),
+    ("RNN", &[1, 2, 3, 4]),
+    ("GRU", &[1, 2, 3, 4]),
+    ("LSTM", &[1, 2, 3, 4, 7]),
 ];
 
 /// Graph inputs that the graph reads only as parameters (an `Expand`'s shape, a `Tile`'s
