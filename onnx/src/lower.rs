@@ -152,6 +152,7 @@ const OP_TABLE: &[(&str, LowerFn)] = &[
     ("ReduceLogSumExp", composite::reduce_log_sum_exp),
     ("GlobalMaxPool", composite::global_max_pool),
     ("LpNormalization", composite::lp_normalization),
+    ("LpPool", composite::lp_pool),
     ("DepthToSpace", composite::depth_to_space),
     ("SpaceToDepth", composite::space_to_depth),
     ("CumSum", affine::cum_sum),

@@ -197,3 +197,42 @@ pub fn space_to_depth(l: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<L
         m => return Err(format!("mode '{m}' is not defined")),
     })
 }
+
+/// LpPool for p = 1, 2 or 4: `(Σ_window |x|ᵖ)^(1/p)`, the window sums a depthwise `Conv` with
+/// a kernel of ones (so padding, strides, dilations and `auto_pad` are the convolution's).
+pub fn lp_pool(l: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<Lowered, String> {
+    let (x, xs, mut b) = start(l, node)?;
+    if xs.len() < 3 {
+        return Err(format!("expects N×C×spatial input, got {xs:?}"));
+    }
+    if attr_i(node, "ceil_mode", 0) != 0 {
+        return Err("ceil_mode is not supported".into());
+    }
+    let kernel = super::attr_ints(node, "kernel_shape").ok_or("kernel_shape is required")?;
+    let c = xs[1];
+    let mut wshape = vec![c, 1];
+    wshape.extend(kernel.iter().map(|&k| k.max(0) as usize));
+    let ones = b.constant(wshape.clone(), vec![1.0; wshape.iter().product()]);
+    let p = attr_i(node, "p", 2);
+    let v = match p {
+        1 => b.op("Abs", &[x], &[]),
+        2 | 4 => b.op("Mul", &[x, x], &[]),
+        _ => return Err(format!("p = {p} is not supported (1, 2 and 4 are)")),
+    };
+    let v = if p == 4 { b.op("Mul", &[&v, &v], &[]) } else { v };
+    let mut attrs: Vec<AttributeProto> = (node.attribute.iter())
+        .filter(|a| a.name != "p" && a.name != "ceil_mode")
+        .cloned()
+        .collect();
+    attrs.push(attribute("group", &Attr::Int(c as i64)));
+    let s = b.op_with("Conv", &[&v, &ones], attrs);
+    let y = match p {
+        1 => s,
+        2 => b.op("Sqrt", &[&s], &[]),
+        _ => {
+            let r = b.op("Sqrt", &[&s], &[]);
+            b.op("Sqrt", &[&r], &[])
+        }
+    };
+    Ok(done(b, y))
+}
