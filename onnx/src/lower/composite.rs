@@ -219,7 +219,11 @@ pub fn lp_pool(l: &Lowering, node: &NodeProto, _: &[Operand]) -> Result<Lowered,
         2 | 4 => b.op("Mul", &[x, x], &[]),
         _ => return Err(format!("p = {p} is not supported (1, 2 and 4 are)")),
     };
-    let v = if p == 4 { b.op("Mul", &[&v, &v], &[]) } else { v };
+    let v = if p == 4 {
+        b.op("Mul", &[&v, &v], &[])
+    } else {
+        v
+    };
     let mut attrs: Vec<AttributeProto> = (node.attribute.iter())
         .filter(|a| a.name != "p" && a.name != "ceil_mode")
         .cloned()

@@ -22,6 +22,9 @@ struct Combo {
     bias: f64,
 }
 
+/// The input indices and coefficients one output index reads along an axis.
+type Taps = Vec<(usize, f64)>;
+
 /// How one axis is resized: the settings that shape its coefficients.
 struct Settings {
     mode: String,
@@ -159,7 +162,7 @@ impl Settings {
         scale: f64,
         out: usize,
         roi: (f64, f64),
-    ) -> Result<Vec<Option<Vec<(usize, f64)>>>, String> {
+    ) -> Result<Vec<Option<Taps>>, String> {
         (0..out)
             .map(|y| {
                 let (x, outside) = self.source(y as f64, width, scale, out, roi)?;
@@ -283,7 +286,7 @@ fn apply_axis(
     combos: &[Combo],
     shape: &[usize],
     ax: usize,
-    rows: &[Option<Vec<(usize, f64)>>],
+    rows: &[Option<Taps>],
     extrapolation: f64,
 ) -> (Vec<Combo>, Vec<usize>) {
     let mut out_shape = shape.to_vec();

@@ -15,6 +15,8 @@ use crate::float_op::{Compare, Reshape};
 use crate::graph::FloatOp;
 use tract_onnx::pb::NodeProto;
 
+type Node = (FloatOp, Vec<usize>, Vec<usize>);
+
 /// The longest axis chosen over (pairwise comparisons grow with its square).
 const MAX_AXIS: usize = 64;
 
@@ -34,7 +36,7 @@ fn picked(
     x: usize,
     ax: usize,
     pick: Pick,
-) -> Result<(Vec<(FloatOp, Vec<usize>, Vec<usize>)>, Vec<Vec<u32>>), String> {
+) -> Result<(Vec<Node>, Vec<Vec<u32>>), String> {
     let xs = l.shape(x).to_vec();
     let n_all: usize = xs.iter().product();
     let n = xs[ax];
