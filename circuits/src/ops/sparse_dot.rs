@@ -154,16 +154,39 @@ mod tests {
 
     #[test]
     fn a_row_without_terms_is_proven_to_be_its_bias() {
-        use crate::ops::test_support::model_failures;
+        use crate::chips::requant_row::RequantRow;
+        use crate::ops::test_support::{failure_names, model_failures, ChipCircuit, OwnedDotRow};
         let x = vec![5, 9, -7];
         assert!(model_failures(&scatter(), None, x.clone(), |_, _| ()).is_ok());
-        // A prover that gives a masked position weight (here the value it would have had):
-        // the output and its instance agree, so only the dot gate can catch it.
-        let f = model_failures(&scatter(), None, x, |t, inst| {
-            t.tensors[1][1] = 9;
+        // A prover that publishes weight at a masked position: the output binding (a dot
+        // row that reads the instance) fails.
+        let f = model_failures(&scatter(), None, x, |_, inst| {
             inst[1] = crate::fixed_point::to_field(9);
         })
         .unwrap_err();
+        assert!(
+            !f.is_empty() && f.iter().all(|f| f.ends_with("('dot')")),
+            "{f:?}"
+        );
+        // Nor can it make the row say 9: a dot row whose weights are all 0 (fixed columns)
+        // sums to 0 whatever its lanes hold, so a sum of 9 fails the dot gate.
+        let rq = Requant {
+            shift: 0,
+            bits: 8,
+            relu: false,
+        };
+        let row = OwnedDotRow {
+            lanes: vec![Some(9), Some(1), Some(0), Some(0)],
+            weights: vec![0; 4],
+            cont: false,
+            acc: Some(9),
+        };
+        let requant = RequantRow::honest(rq, (1, 0, 0), Some(9), None, "scatter").unwrap();
+        let c = ChipCircuit::new(vec![row], vec![requant]);
+        let f = c
+            .verify()
+            .err()
+            .map_or_else(Vec::new, |f| failure_names(&f));
         assert!(
             !f.is_empty() && f.iter().all(|f| f.ends_with("('dot')")),
             "{f:?}"

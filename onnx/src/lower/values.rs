@@ -282,6 +282,29 @@ fn select(_: &Lowering, _: &NodeProto, ops: &[Operand]) -> Result<Const, String>
     Ok(Const { shape, data })
 }
 
+/// ReduceMax or ReduceMin of a constant, in floats: an exported attention reduces its mask,
+/// which holds `-inf` (the proven form, `b + relu(a − b)`, is NaN there).
+fn reduce_extreme(
+    _: &Lowering,
+    node: &NodeProto,
+    ops: &[Operand],
+    pick: fn(f64, f64) -> f64,
+) -> Result<Const, String> {
+    let Some(Operand::Const(x)) = ops.first() else {
+        return Err("expects a constant".into());
+    };
+    let (groups, shape) = super::affine::reduction_layout(&x.shape, node, ops)?;
+    let data = groups
+        .iter()
+        .map(|g| {
+            (g.iter().map(|&i| x.data[i as usize]))
+                .reduce(pick)
+                .ok_or("a reduction over an empty set")
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Const { shape, data })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +317,7 @@ mod tests {
             acts: Default::default(),
             consts: Default::default(),
             types: Default::default(),
+            masked: Default::default(),
         }
     }
 
@@ -375,27 +399,4 @@ mod tests {
         coerce(&mut v, 9);
         assert_eq!(v, vec![1.0, 0.0, 1.0]);
     }
-}
-
-/// ReduceMax or ReduceMin of a constant, in floats: an exported attention reduces its mask,
-/// which holds `-inf` (the proven form, `b + relu(a − b)`, is NaN there).
-fn reduce_extreme(
-    _: &Lowering,
-    node: &NodeProto,
-    ops: &[Operand],
-    pick: fn(f64, f64) -> f64,
-) -> Result<Const, String> {
-    let Some(Operand::Const(x)) = ops.first() else {
-        return Err("expects a constant".into());
-    };
-    let (groups, shape) = super::affine::reduction_layout(&x.shape, node, ops)?;
-    let data = groups
-        .iter()
-        .map(|g| {
-            (g.iter().map(|&i| x.data[i as usize]))
-                .reduce(pick)
-                .ok_or("a reduction over an empty set")
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(Const { shape, data })
 }
