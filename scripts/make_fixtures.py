@@ -78,18 +78,19 @@ def linreg():
 
 
 def unsupported():
+    # An op zkonnx does not lower (the CLI and tests expect its name and the node's).
     w = numpy_helper.from_array(np.eye(4, dtype=np.float32), "w")
     nodes = [
         helper.make_node("MatMul", ["input", "w"], ["h"], name="proj"),
-        helper.make_node("Hardmax", ["h"], ["out"], name="pick"),
+        helper.make_node("Det", ["h"], ["out"], name="det"),
     ]
     graph = helper.make_graph(
         nodes, "unsupported",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [4, 4])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [])],
         [w],
     )
-    save("unsupported", graph, [np.array([0.5, -1.0, 2.0, 0.0])])
+    save("unsupported", graph, [np.arange(16, dtype=np.float32) / 8.0 - 1.0])
 
 
 # --- The model zoo: CNNs, a sigmoid MLP and an attention block. No deep-learning framework

@@ -105,7 +105,7 @@ fn compile_errors_are_one_line() {
             "--out",
             &d,
         ]),
-        "unsupported operator 'Hardmax' at node 'pick'",
+        "unsupported operator 'Det' at node 'det'",
     );
     assert_clean_failure(
         &zkonnx(&["compile", "missing.onnx", "--sample", &sample, "--out", &d]),

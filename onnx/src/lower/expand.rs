@@ -122,6 +122,22 @@ pub(super) fn attribute(name: &str, a: &Attr) -> AttributeProto {
     p
 }
 
+/// The node again, each input renamed by `rewrite` (which may add nodes to the body first).
+fn reissued(
+    node: &NodeProto,
+    mut rewrite: impl FnMut(&mut Body, &str) -> String,
+) -> Result<Lowered, String> {
+    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
+    let inputs: Vec<String> = (node.input.iter())
+        .filter(|n| !n.is_empty())
+        .map(|name| rewrite(&mut b, name))
+        .collect();
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let y = b.op_with(&node.op_type, &refs, node.attribute.clone());
+    b.outputs = vec![Some(y)];
+    Ok(Lowered::Body(b))
+}
+
 /// The node again with each constant input replaced by an activation holding its values
 /// (zkonnx's internal `Materialize`), for lowerings that take activations only (`Concat`,
 /// `Max`, `Min`, `Sum` with a constant operand).
@@ -129,19 +145,13 @@ pub(super) fn materialized(l: &Lowering, node: &NodeProto) -> Result<Lowered, St
     let anchor = (node.input.iter())
         .find(|n| l.acts.contains_key(*n))
         .ok_or("needs an activation input")?;
-    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
-    let mut inputs = Vec::new();
-    for name in node.input.iter().filter(|n| !n.is_empty()) {
-        inputs.push(if l.consts.contains_key(name) {
+    reissued(node, |b, name| {
+        if l.consts.contains_key(name) {
             b.internal("Materialize", &[anchor, name])
         } else {
-            name.clone()
-        });
-    }
-    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let y = b.op_with(&node.op_type, &refs, node.attribute.clone());
-    b.outputs = vec![Some(y)];
-    Ok(Lowered::Body(b))
+            name.to_string()
+        }
+    })
 }
 
 /// zkonnx's internal `Materialize(anchor, c)`: the constant `c` as an activation, a dot
@@ -167,18 +177,14 @@ pub(super) fn broadcast_first(
     node: &NodeProto,
     shape: &[usize],
 ) -> Result<Lowered, String> {
-    let mut b = Body::new(node.output.first().cloned().unwrap_or_default());
-    let target = b.ints(&shape.iter().map(|&d| d as i64).collect::<Vec<_>>());
-    let mut inputs = Vec::new();
-    for name in node.input.iter().filter(|n| !n.is_empty()) {
-        inputs.push(if l.acts.contains_key(name) {
-            b.op("Expand", &[name, &target], &[])
+    let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    let mut target = None;
+    reissued(node, |b, name| {
+        if l.acts.contains_key(name) {
+            let t = target.get_or_insert_with(|| b.ints(&dims)).clone();
+            b.op("Expand", &[name, &t], &[])
         } else {
-            name.clone()
-        });
-    }
-    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let y = b.op_with(&node.op_type, &refs, node.attribute.clone());
-    b.outputs = vec![Some(y)];
-    Ok(Lowered::Body(b))
+            name.to_string()
+        }
+    })
 }
