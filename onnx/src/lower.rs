@@ -516,6 +516,13 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
              one value"
         )));
     }
+    // A masked input holds -inf where it is masked: only Softmax reads it knowingly, single
+    // ops carry the mask (see `neg_inf::carry`), and a lowering that folds it to a constant
+    // (a comparison against -inf) took it for finite.
+    let knowingly = node.op_type == "Softmax";
+    if reads_mask && !knowingly && matches!(lowered, Lowered::Nodes { .. } | Lowered::Const(_)) {
+        return Err(err(neg_inf::REFUSAL.into()));
+    }
     match lowered {
         Lowered::Const(c) => {
             l.consts.insert(out, c);
@@ -528,9 +535,6 @@ fn lower_node(l: &mut Lowering, node: &NodeProto, index: usize) -> Result<(), On
                 l.masked.insert(id, allowed);
             }
             l.acts.insert(out, id);
-        }
-        Lowered::Nodes { .. } if reads_mask && node.op_type != "Softmax" => {
-            return Err(err(neg_inf::REFUSAL.into()));
         }
         Lowered::Nodes { nodes, outputs } => {
             let first = l.next_id();
@@ -600,9 +604,9 @@ fn empty_output(lowered: &Lowered) -> Option<&[usize]> {
 /// Ops whose lowering takes every input as an activation.
 const ALL_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum"];
 
-/// Ops folded at compile time with every constant input as a scratch activation: those of
-/// [`ALL_ACTIVATIONS`], and sums whose second operand may be the larger one.
-const FOLD_AS_ACTIVATIONS: &[&str] = &["Concat", "Max", "Min", "Sum", "Add", "Sub"];
+/// Sums whose second operand may be the larger one: folded at compile time, like the ops of
+/// [`ALL_ACTIVATIONS`], with every constant input as a scratch activation.
+const BROADCAST_SUMS: &[&str] = &["Add", "Sub"];
 
 /// Evaluates a node whose inputs are all constants, at compile time: the data constants
 /// become the inputs of a scratch graph (the first input, or all of them for
@@ -622,7 +626,8 @@ fn fold_constant(
         types: types::ElemTypes::default(),
         masked: HashMap::new(),
     };
-    let as_act = |k: usize| k == 0 || FOLD_AS_ACTIVATIONS.contains(&node.op_type.as_str());
+    let op = node.op_type.as_str();
+    let as_act = |k: usize| k == 0 || ALL_ACTIVATIONS.contains(&op) || BROADCAST_SUMS.contains(&op);
     let mut data: Vec<Vec<f64>> = Vec::new();
     let mut operands: Vec<Operand> = Vec::new();
     for (k, c) in consts.iter().enumerate() {

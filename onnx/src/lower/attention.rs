@@ -9,7 +9,7 @@
 //! boolean mask the prover supplies is applied in the circuit as a 0/1 factor on `exp`.
 
 use super::expand::{Attr, Body};
-use super::index::{all_coords, strides};
+use super::index::{all_coords, ravel, strides};
 use super::{attr, attr_f, attr_i, Const, Lowered, Lowering};
 use crate::graph::broadcast;
 use tract_onnx::pb::NodeProto;
@@ -96,16 +96,6 @@ struct Mask {
     factor: Option<String>,
 }
 
-/// The index, in a right-aligned broadcast mask of shape `ms`, of full-shape position `c`.
-fn mask_index(c: &[usize], ms: &[usize]) -> usize {
-    let st = strides(ms);
-    let off = c.len() - ms.len();
-    ms.iter()
-        .enumerate()
-        .map(|(k, &d)| if d == 1 { 0 } else { c[off + k] * st[k] })
-        .sum()
-}
-
 fn resolve_mask(
     l: &Lowering,
     node: &NodeProto,
@@ -133,11 +123,15 @@ fn resolve_mask(
     let kv = *ms.last().ok_or("the mask must have rank ≥ 1")?;
     let mut target = full.to_vec();
     target[3] = kv;
-    if kv > t || ms.len() > 4 || broadcast(&target, &ms).is_none_or(|(s, _)| s != target) {
-        return Err(format!(
-            "mask shape {ms:?} does not broadcast to {target:?}"
-        ));
-    }
+    // Where each position of `target` reads the mask (numpy's right-aligned broadcast).
+    let source = match broadcast(&target, &ms) {
+        Some((s, [_, source])) if kv <= t && ms.len() <= 4 && s == target => source,
+        _ => {
+            return Err(format!(
+                "mask shape {ms:?} does not broadcast to {target:?}"
+            ))
+        }
+    };
     // Keys past the mask's last axis are masked (ONNX pads the mask with -inf / false).
     for (f, c) in all_coords(full).enumerate() {
         if c[3] >= kv {
@@ -147,8 +141,9 @@ fn resolve_mask(
     match input {
         Input::Const(c) => {
             let mut add = vec![0.0; mask.allowed.len()];
+            let st = strides(&target);
             for (f, co) in all_coords(full).enumerate().filter(|(_, co)| co[3] < kv) {
-                let v = c.data[mask_index(&co, &ms)];
+                let v = c.data[source[ravel(&co, &st)] as usize];
                 if (boolean && v == 0.0) || v == f64::NEG_INFINITY {
                     mask.allowed[f] = false;
                 } else if !boolean {

@@ -3,7 +3,7 @@
 //! are copies of input values, or a dot product where a scatter adds duplicates. Indices
 //! taken from an activation are refused.
 
-use super::index::{all_coords, axis, ravel, strides};
+use super::index::{all_coords, axis, ravel, strides, unravel};
 use super::{attr_i, attr_s, Const, Lowered, Lowering, Operand};
 use crate::float_op::{Gather, SparseDot};
 use crate::graph::FloatOp;
@@ -71,9 +71,7 @@ fn tuples(xs: &[usize], idx: &Const, batch: usize) -> Result<(Vec<usize>, Vec<us
     let count = idx.data.len() / k.max(1);
     let offsets = (0..count)
         .map(|t| {
-            let b = all_coords(&xs[..batch])
-                .nth(t / per_batch.max(1))
-                .unwrap_or_default();
+            let b = unravel(t / per_batch.max(1), &xs[..batch]);
             let mut off: usize = b.iter().zip(&st).map(|(c, s)| c * s).sum();
             for j in 0..k {
                 off += within(idx.data[t * k + j], xs[batch + j])? * st[batch + j];
